@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (see DESIGN.md): i2i → NN → Tensors → system libraries. A target imports only the ones below it.
+let release: [SwiftSetting] = []
+
+let package = Package(
+  name: "swift-i2i",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "i2i", targets: ["i2i"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+
+    .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
+    .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
+    .executableTarget(
+      name: "i2i",
+      dependencies: ["Tensors", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: release),
+
+    .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

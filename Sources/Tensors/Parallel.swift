@@ -1,0 +1,34 @@
+import CBLAS
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The rank's compute threads: how many threads its own kernels split work over, and OpenBLAS's thread count.
+public enum ComputeThreads {
+  nonisolated(unsafe) public private(set) static var count: Int = {
+    let n = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    openblas_set_num_threads(Int32(n))
+    return n
+  }()
+
+  /// Sets both the kernels' and OpenBLAS's thread count (call once at start-up, from `--threads`).
+  public static func set(_ n: Int) {
+    precondition(n >= 1, "--threads must be at least 1, got \(n)")
+    count = n
+    openblas_set_num_threads(Int32(n))
+  }
+}
+
+/// Runs `body` over `0..<n` split into contiguous chunks of at least `grain` items, on up to
+/// `ComputeThreads.count` threads. Small `n` runs inline on the caller's thread.
+@inline(__always)
+public func parallelFor(_ n: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+  let threads = ComputeThreads.count
+  let chunks = min(threads, max(1, n / max(grain, 1)))
+  if chunks <= 1 { if n > 0 { body(0..<n) }; return }
+  DispatchQueue.concurrentPerform(iterations: chunks) { c in
+    let lo = n * c / chunks, hi = n * (c + 1) / chunks
+    if lo < hi { body(lo..<hi) }
+  }
+}
