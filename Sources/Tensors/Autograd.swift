@@ -34,6 +34,11 @@ public final class Node {
   var backwardRule: ((Tensor) throws -> [Tensor?])?
   /// For leaves: the accumulated gradient.
   public var grad: Tensor?
+  /// For leaves: a frozen leaf is treated as a constant (no gradient flows to it) until unfrozen.
+  public var isFrozen = false
+  /// For leaves: called during `backward()` once this leaf's gradient for that pass is complete (every consumer
+  /// has contributed), e.g. to start all-reducing its bucket while backward goes on.
+  public var gradientReadyHook: ((Node) -> Void)?
 
   public var isLeaf: Bool { op == "leaf" }
 
@@ -72,7 +77,7 @@ public struct SavedTensor {
 }
 
 extension Tensor {
-  public var requiresGrad: Bool { node != nil }
+  public var requiresGrad: Bool { if let n = node { return !n.isFrozen } else { return false } }
 
   /// A leaf that accumulates gradient into `.grad` (a parameter, or an input under test).
   public func requiringGrad() -> Tensor {
@@ -102,7 +107,7 @@ extension Tensor {
                             backward rule: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
     guard GradMode.isEnabled else { return output }
     var edges: [(node: Node, slot: Int)] = []
-    for (slot, x) in inputs.enumerated() { if let n = x.node { edges.append((n, slot)) } }
+    for (slot, x) in inputs.enumerated() { if let n = x.node, !n.isFrozen { edges.append((n, slot)) } }
     guard !edges.isEmpty else { return output }
     var out = output
     out.node = Node(op: op, shape: output.shape, inputs: edges, rule: rule)
@@ -120,7 +125,7 @@ extension Tensor {
     var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
     for n in Node.reverseTopologicalOrder(from: root) {
       guard let g = pending.removeValue(forKey: ObjectIdentifier(n)) else { continue }
-      if n.isLeaf { n.accumulate(g); continue }
+      if n.isLeaf { n.accumulate(g); n.gradientReadyHook?(n); continue }
       guard let rule = n.backwardRule else { throw AutogradError.graphReleased(op: n.op) }
       let grads = try GradMode.disabled { try rule(g) }
       if !retainGraph { n.backwardRule = nil }

@@ -115,3 +115,35 @@ final class AutogradTests: XCTestCase {
     XCTAssertThrowsError(try SafeTensors.decode(Data(), file: "empty.safetensors"))
   }
 }
+
+final class AutogradLeafTests: XCTestCase {
+  func testFrozenLeafGetsNoGradient() throws {
+    let w = Tensor([2], [1]).requiringGrad()
+    let x = Tensor([3], [1]).requiringGrad()
+    w.node?.isFrozen = true
+    XCTAssertFalse(w.requiresGrad)
+    try (w * x).backward(Tensor.ones([1]))
+    XCTAssertNil(w.grad)
+    XCTAssertEqual(x.grad?.scalars, [2])
+    w.node?.isFrozen = false
+    try (w * x).backward(Tensor.ones([1]))
+    XCTAssertEqual(w.grad?.scalars, [3])
+  }
+
+  func testGradientReadyHookFiresOnceWithTheCompleteGradient() throws {
+    let w = Tensor([2], [1]).requiringGrad()
+    var seen: [Float] = []
+    w.node?.gradientReadyHook = { n in seen.append(n.grad!.item) }
+    let y = w * 3 + w * 4 + w  // three consumers: the hook sees the sum once
+    try y.backward(Tensor.ones([1]))
+    XCTAssertEqual(seen, [8])
+  }
+
+  func testGradientAccumulatesInPlaceIntoAnExistingBuffer() throws {
+    let w = Tensor([1, 1], [2]).requiringGrad()
+    let bucket = Tensor(zeros: [4])
+    w.grad = Tensor(storage: TensorStorage(borrowing: bucket.storage.base + 1, count: 2, owner: bucket.storage), shape: [2])
+    try (w * Tensor([5, 6], [2])).backward(Tensor.ones([2]))
+    XCTAssertEqual(bucket.scalars, [0, 5, 6, 0])
+  }
+}
