@@ -21,11 +21,13 @@ let package = Package(
 
     .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
+    .target(name: "Distributed", dependencies: ["Tensors", "CMPI"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
-      dependencies: ["Tensors", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Tensors", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: release),
 
+    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "Tensors"], path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A thread that runs blocking collectives in submission order while the caller's thread computes
+/// (Horovod's design). Open MPI 4.1 has no asynchronous progress, so a blocking call on a thread of its own is how
+/// communication overlaps backward.
+final class CommunicationThread: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var queue: [() throws -> Void] = []
+  private var submitted = 0
+  private var completed = 0
+  private var failure: Error?
+  private var thread: Thread!
+
+  init(name: String) {
+    thread = Thread { [unowned self] in self.loop() }
+    thread.name = name
+    thread.start()
+  }
+
+  /// Runs `job` on the communication thread after every job submitted before it.
+  func submit(_ job: @escaping () throws -> Void) {
+    condition.lock()
+    queue.append(job)
+    submitted += 1
+    condition.signal()
+    condition.unlock()
+  }
+
+  /// Waits until every submitted job has run; rethrows the first failure.
+  func waitForAll() throws {
+    condition.lock()
+    while completed < submitted && failure == nil { condition.wait() }
+    let error = failure
+    failure = nil
+    condition.unlock()
+    if let error { throw error }
+  }
+
+  private func loop() {
+    while true {
+      condition.lock()
+      while queue.isEmpty { condition.wait() }
+      let job = queue.removeFirst()
+      condition.unlock()
+      var error: Error? = nil
+      do { try job() } catch let e { error = e }
+      condition.lock()
+      completed += 1
+      if let error, failure == nil { failure = error }
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import CMPI
+import Foundation
+
+/// The processes of this job over `MPI_COMM_WORLD`: rank, size, the ranks on this node, and the collectives
+/// the trainer needs. Every MPI return code is checked and becomes an `MPIError` naming the call.
+///
+/// Started without `mpirun` the process is an MPI singleton (size 1). MPI is initialised once per process with
+/// `MPI_THREAD_MULTIPLE` (the gradient communication thread and the main thread both make calls) and finalised at exit.
+public final class Communicator: @unchecked Sendable {
+  public let rank: Int
+  public let size: Int
+  /// This process's index among the ranks on its node, and how many ranks share the node.
+  public let localRank: Int
+  public let localSize: Int
+  let comm: MPI_Comm
+
+  /// The world communicator (initialises MPI on first use).
+  public static func world() throws -> Communicator {
+    try worldLock.withLock {
+      if let w = worldInstance { return w }
+      let w = try Communicator(initialisingWorld: ())
+      worldInstance = w
+      return w
+    }
+  }
+  nonisolated(unsafe) private static var worldInstance: Communicator?
+  private static let worldLock = NSLock()
+
+  private init(initialisingWorld: Void) throws {
+    var initialised: Int32 = 0
+    MPI_Initialized(&initialised)
+    if initialised == 0 {
+      var provided: Int32 = 0
+      try MPIError.check(MPI_Init_thread(nil, nil, cmpi_thread_multiple(), &provided), "MPI_Init_thread")
+      guard provided >= cmpi_thread_multiple() else {
+        throw MPIError(call: "MPI_Init_thread", code: 0,
+                       message: "this MPI library gives thread level \(provided), MPI_THREAD_MULTIPLE is needed")
+      }
+      atexit { Communicator.finalize() }
+    }
+    comm = cmpi_comm_world()
+    try MPIError.check(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
+    var r: Int32 = 0, s: Int32 = 0
+    try MPIError.check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
+    try MPIError.check(MPI_Comm_size(comm, &s), "MPI_Comm_size")
+    rank = Int(r); size = Int(s)
+
+    var node: MPI_Comm? = cmpi_comm_null()
+    try MPIError.check(MPI_Comm_split_type(comm, cmpi_comm_type_shared(), r, cmpi_info_null(), &node),
+                       "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)")
+    var lr: Int32 = 0, ls: Int32 = 0
+    try MPIError.check(MPI_Comm_rank(node, &lr), "MPI_Comm_rank(node)")
+    try MPIError.check(MPI_Comm_size(node, &ls), "MPI_Comm_size(node)")
+    localRank = Int(lr); localSize = Int(ls)
+    MPI_Comm_free(&node)
+
+    try Communicator.checkSlurmLaunch(worldSize: size)
+  }
+
+  /// Under `srun` without PMI support every task starts as its own singleton: say so instead of training
+  /// N independent copies.
+  static func checkSlurmLaunch(worldSize: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    guard let tasks = environment["SLURM_NTASKS"].flatMap(Int.init), tasks != worldSize,
+          environment["OMPI_COMM_WORLD_SIZE"] == nil else { return }
+    throw MPIError(call: "MPI_Init", code: 0, message: """
+      SLURM_NTASKS is \(tasks) but the MPI world has \(worldSize) process(es): srun started the tasks without a \
+      PMI this Open MPI can use. Launch with `srun --mpi=pmix` (see `srun --mpi=list`) or run `mpirun` inside the \
+      allocation (cluster/slurm-mpirun.sbatch).
+      """)
+  }
+
+  static func finalize() {
+    var finalized: Int32 = 0
+    MPI_Finalized(&finalized)
+    if finalized == 0 { MPI_Finalize() }
+  }
+
+  public var isRoot: Bool { rank == 0 }
+
+  public func barrier() throws { try MPIError.check(MPI_Barrier(comm), "MPI_Barrier") }
+
+  /// Replaces `buffer` on every rank with root's.
+  public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int = 0) throws {
+    for (start, count) in Communicator.chunks(buffer.count) {
+      try MPIError.check(MPI_Bcast(buffer.baseAddress! + start, count, T.mpiType, Int32(root), comm),
+                         "MPI_Bcast(\(buffer.count) × \(T.self), root \(root))")
+    }
+  }
+
+  public func broadcast<T: MPIScalar>(_ values: inout [T], root: Int = 0) throws {
+    try values.withUnsafeMutableBufferPointer { try broadcast($0, root: root) }
+  }
+
+  /// Root's bytes on every rank (lengths may differ before the call).
+  public func broadcast(_ data: Data, root: Int = 0) throws -> Data {
+    var length = [Int64(data.count)]
+    try broadcast(&length, root: root)
+    var bytes = rank == root ? [UInt8](data) : [UInt8](repeating: 0, count: Int(length[0]))
+    try broadcast(&bytes, root: root)
+    return Data(bytes)
+  }
+
+  /// In-place all-reduce: every rank ends with op(buffer of every rank).
+  public func allReduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp = .sum) throws {
+    for (start, count) in Communicator.chunks(buffer.count) {
+      try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, T.mpiType, op.mpi, comm),
+                         "MPI_Allreduce(\(buffer.count) × \(T.self), \(op))")
+    }
+  }
+
+  public func allReduce<T: MPIScalar>(_ values: inout [T], _ op: ReduceOp = .sum) throws {
+    try values.withUnsafeMutableBufferPointer { try allReduce($0, op) }
+  }
+
+  public func allReduce<T: MPIScalar>(_ value: T, _ op: ReduceOp = .sum) throws -> T {
+    var v = [value]
+    try allReduce(&v, op)
+    return v[0]
+  }
+
+  /// Every rank's `send` (all the same length), concatenated in rank order.
+  public func allGather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws {
+    precondition(receive.count == send.count * size, "allGather: receive holds \(receive.count), needs \(send.count * size)")
+    guard send.count <= Int(Int32.max) else { throw MPIError(call: "MPI_Allgather", code: 0, message: "\(send.count) elements exceed Int32") }
+    try MPIError.check(MPI_Allgather(send.baseAddress, Int32(send.count), T.mpiType,
+                                     receive.baseAddress, Int32(send.count), T.mpiType, comm),
+                       "MPI_Allgather(\(send.count) × \(T.self))")
+  }
+
+  public func allGather<T: MPIScalar>(_ send: [T]) throws -> [T] {
+    var out = [T](unsafeUninitializedCapacity: send.count * size) { _, n in n = send.count * size }
+    try send.withUnsafeBufferPointer { s in try out.withUnsafeMutableBufferPointer { try allGather(s, into: $0) } }
+    return out
+  }
+
+  /// Every rank's `send` (lengths may differ), concatenated in rank order, with each rank's count.
+  public func allGatherVarying<T: MPIScalar>(_ send: [T]) throws -> (values: [T], counts: [Int]) {
+    let counts = try allGather([Int64(send.count)]).map { Int($0) }
+    let total = counts.reduce(0, +)
+    guard total <= Int(Int32.max) else { throw MPIError(call: "MPI_Allgatherv", code: 0, message: "\(total) elements exceed Int32") }
+    var displacements = [Int32](repeating: 0, count: size)
+    for r in 1..<max(size, 1) where r < size { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
+    let counts32 = counts.map { Int32($0) }
+    var out = [T](unsafeUninitializedCapacity: total) { _, n in n = total }
+    try send.withUnsafeBufferPointer { s in
+      try out.withUnsafeMutableBufferPointer { o in
+        try MPIError.check(MPI_Allgatherv(s.baseAddress, Int32(send.count), T.mpiType, o.baseAddress, counts32,
+                                          displacements, T.mpiType, comm), "MPI_Allgatherv(\(total) × \(T.self))")
+      }
+    }
+    return (out, counts)
+  }
+
+  /// Ends the whole job: prints `message` on stderr and asks MPI to kill every rank.
+  public func abort(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))
+    MPI_Abort(comm, code)
+    exit(code)
+  }
+
+  /// Splits a count into pieces that fit MPI's Int32 counts.
+  static func chunks(_ n: Int) -> [(Int, Int32)] {
+    let step = Int(Int32.max)
+    return stride(from: 0, to: max(n, 1), by: step).map { ($0, Int32(min(step, n - $0))) }
+  }
+}

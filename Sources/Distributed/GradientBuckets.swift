@@ -1,0 +1,87 @@
+import Foundation
+import Tensors
+
+/// The gradients of one parameter group living as slices of a few flat buffers ("buckets"), so that
+/// synchronising them is one in-place all-reduce per bucket followed by ×1/N, with no copy in or out.
+///
+/// The layout is a pure function of the parameter list: parameters are taken in reverse order (the order backward
+/// produces their gradients) and packed greedily into buckets of at most `capBytes` (a parameter larger than the
+/// cap gets a bucket of its own). Every rank therefore builds the same layout; `layoutHash` lets them check.
+public final class GradientBuckets {
+  public struct Slot {
+    public let name: String
+    public let parameter: Tensor
+    public let bucket: Int
+    public let offset: Int
+  }
+
+  public let group: String
+  public let slots: [Slot]
+  /// Bucket buffers (element counts = sum of their parameters' counts).
+  public let buffers: [TensorStorage]
+  public let layoutHash: UInt64
+
+  public init(group: String, parameters: [(String, Tensor)], capBytes: Int = 25 << 20) {
+    precondition(capBytes > 0, "bucket cap must be positive")
+    let cap = max(1, capBytes / MemoryLayout<Float>.stride)
+    var bucketSizes: [Int] = []
+    var placement: [(name: String, parameter: Tensor, bucket: Int, offset: Int)] = []
+    for (name, p) in parameters.reversed() {
+      precondition(p.node?.isLeaf == true, "parameter \(name) of group \(group) is not a leaf that requires grad")
+      if bucketSizes.isEmpty || (bucketSizes[bucketSizes.count - 1] > 0 && bucketSizes[bucketSizes.count - 1] + p.count > cap) {
+        bucketSizes.append(0)
+      }
+      placement.append((name, p, bucketSizes.count - 1, bucketSizes[bucketSizes.count - 1]))
+      bucketSizes[bucketSizes.count - 1] += p.count
+    }
+    self.group = group
+    self.buffers = bucketSizes.map { n in
+      let s = TensorStorage(count: n)
+      s.buffer.update(repeating: 0)
+      return s
+    }
+    self.slots = placement.map { Slot(name: $0.name, parameter: $0.parameter, bucket: $0.bucket, offset: $0.offset) }
+    var h = Hash64()
+    h.add(group)
+    for s in slots { h.add(s.name); for d in s.parameter.shape { h.add(UInt64(d)) }; h.add(UInt64(s.bucket)); h.add(UInt64(s.offset)) }
+    self.layoutHash = h.value
+    installGradientViews()
+  }
+
+  /// Points every parameter's `.grad` at its slice of its bucket (existing gradient values are kept).
+  public func installGradientViews() {
+    for s in slots {
+      let base = buffers[s.bucket].base + s.offset
+      if let g = s.parameter.grad, g.storage.base != base { base.update(from: g.storage.base, count: s.parameter.count) }
+      else if s.parameter.grad == nil { base.update(repeating: 0, count: s.parameter.count) }
+      if s.parameter.grad?.storage.base != base {
+        s.parameter.grad = Tensor(storage: TensorStorage(borrowing: base, count: s.parameter.count, owner: buffers[s.bucket]),
+                                  shape: s.parameter.shape)
+      }
+    }
+  }
+
+  /// Zeroes every gradient (the bucket buffers), keeping the views.
+  public func zero() {
+    installGradientViews()
+    for b in buffers { b.buffer.update(repeating: 0); b.markModified() }
+  }
+
+  /// Parameters per bucket, for `bucket(containing:)` counting in the overlap path.
+  var parameterCountPerBucket: [Int] {
+    var n = [Int](repeating: 0, count: buffers.count)
+    for s in slots { n[s.bucket] += 1 }
+    return n
+  }
+}
+
+/// FNV-1a, 64 bit: a stable hash for layouts and checksums (Swift's Hasher is seeded per process).
+struct Hash64 {
+  private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+  mutating func add(_ x: UInt64) {
+    var v = x
+    for _ in 0..<8 { value = (value ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
+  }
+  mutating func add(_ s: String) { for b in s.utf8 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }; add(0xff) }
+  mutating func add(_ p: UnsafeBufferPointer<Float>) { for x in p { add(UInt64(x.bitPattern)) } }
+}
