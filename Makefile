@@ -29,7 +29,7 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --product i2i
-	@if [ -x scripts/mpi-tests.sh ]; then scripts/mpi-tests.sh $(BIN); else echo "no multi-rank tests yet"; fi
+	scripts/mpi-tests.sh .build/debug/i2i-mpi-tests
 
 ## run: build, then the default job
 run: build
