@@ -1,0 +1,52 @@
+import CMPI
+import Tensors
+
+/// Measures the gradient-synchronisation path against a plain `MPI_Allreduce` of the same buffer, in one run.
+public enum AllReduceBenchmark {
+  public struct Row {
+    public let bytes: Int
+    /// Median seconds: the Swift layer (bucket all-reduce on the communication thread, then ×1/N), and plain MPI.
+    public let layerSeconds: Double
+    public let plainSeconds: Double
+    /// Bus bandwidth in GB/s (2(N−1)/N · bytes / time, the NCCL-tests convention).
+    public func busBandwidth(_ seconds: Double, ranks: Int) -> Double {
+      2 * Double(ranks - 1) / Double(ranks) * Double(bytes) / seconds / 1e9
+    }
+    public var overhead: Double { layerSeconds / plainSeconds - 1 }
+  }
+
+  /// Alternates plain and layer runs `iterations` times per size (after a warm-up) and keeps the medians.
+  public static func measure(_ context: MPIReplicaContext, mebibytes: [Int], iterations: Int) throws -> [Row] {
+    let comm = context.communicator
+    let clock = ContinuousClock()
+    return try mebibytes.map { mib in
+      let count = mib << 18
+      let parameter = Tensor(zeros: [count]).requiringGrad()
+      try context.register(group: "bench-\(mib)", parameters: [("p", parameter)])
+      let plain = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+      defer { plain.deallocate() }
+      plain.initialize(repeating: 1)
+      var layerTimes: [Double] = [], plainTimes: [Double] = []
+      for i in 0..<(iterations + 1) {
+        try comm.barrier()
+        var t = clock.now
+        let rc = MPI_Allreduce(cmpi_in_place(), plain.baseAddress, Int32(count), cmpi_float(), cmpi_sum(), comm.comm)
+        try MPIError.check(rc, "MPI_Allreduce")
+        let p = (clock.now - t).seconds
+        try comm.barrier()
+        t = clock.now
+        try context.synchronize("bench-\(mib)")
+        let l = (clock.now - t).seconds
+        if i > 0 { plainTimes.append(p); layerTimes.append(l) }
+      }
+      // Every rank reports the slowest rank's median.
+      let layer = try comm.allReduce(median(layerTimes), .max), base = try comm.allReduce(median(plainTimes), .max)
+      return Row(bytes: count * 4, layerSeconds: layer, plainSeconds: base)
+    }
+  }
+
+  static func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s[s.count / 2]
+  }
+}
