@@ -114,9 +114,6 @@ extension Tensor {
       return [gx]
     }
   }
-
-  /// Swift's `max(a, b)`, which `max(axis:keepDims:)` would otherwise hide inside Tensor's own methods.
-  @inline(__always) func max<C: Comparable>(_ a: C, _ b: C) -> C { Swift.max(a, b) }
 }
 
 /// Reduction kernels on raw buffers.
