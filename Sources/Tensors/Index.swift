@@ -80,7 +80,7 @@ extension Tensor {
   /// torch.chunk: pieces of ⌈d / n⌉ along `axis`, the last one smaller (so there may be fewer than n pieces).
   public func chunk(_ n: Int, axis: Int) -> [Tensor] {
     precondition(n >= 1, "chunk: need at least one chunk, got \(n)")
-    let d = shape[normalizedAxis(axis)], size = max(1, (d + n - 1) / n)
+    let d = shape[normalizedAxis(axis)], size = Swift.max(1, (d + n - 1) / n)
     return split(stride(from: 0, to: d, by: size).map { min(size, d - $0) }, axis: axis)
   }
 
@@ -94,7 +94,7 @@ extension Tensor {
     let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *), k = indices.count
     let px = storage.base, py = y.storage.base
     indices.withUnsafeBufferPointer { idx in
-      parallelFor(outer * k, grain: max(1, (1 << 15) / max(inner, 1))) { r in
+      parallelFor(outer * k, grain: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { r in
         for row in r {
           let o = row / k, source = o &* d &+ idx[row &- o &* k]
           (py + row &* inner).update(from: px + source &* inner, count: inner)
@@ -106,7 +106,7 @@ extension Tensor {
       let gx = Tensor(zeros: source)
       let pg = g.storage.base, pgx = gx.storage.base
       indices.withUnsafeBufferPointer { idx in
-        parallelFor(outer, grain: max(1, (1 << 15) / max(k * inner, 1))) { r in  // rows of one o never collide across o
+        parallelFor(outer, grain: Swift.max(1, (1 << 15) / Swift.max(k * inner, 1))) { r in  // rows of one o never collide across o
           for o in r {
             for j in 0..<k {
               let to = pgx + (o &* d &+ idx[j]) &* inner, from = pg + (o &* k &+ j) &* inner

@@ -70,9 +70,9 @@ extension Tensor {
   public func flip(axis: Int) -> Tensor {
     let a = normalizedAxis(axis)
     let y = Tensor(uninitialized: shape)
-    let d = shape[a], inner = shape[(a + 1)...].reduce(1, *), rows = count / max(inner, 1)
+    let d = shape[a], inner = shape[(a + 1)...].reduce(1, *), rows = count / Swift.max(inner, 1)
     let px = storage.base, py = y.storage.base
-    parallelFor(rows, grain: max(1, (1 << 15) / max(inner, 1))) { r in
+    parallelFor(rows, grain: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { r in
       for row in r {
         let i = row % d, source = row &- i &+ (d &- 1 &- i)
         (py + row &* inner).update(from: px + source &* inner, count: inner)
