@@ -41,7 +41,7 @@ echo "run 1: $a"; echo "run 2: $b"
 
 echo "== a rank killed during an all-reduce ends the job"
 start=$(date +%s)
-$MPIRUN -np 2 "$BIN" kill >"$log/out" 2>&1
+mpirun --oversubscribe --bind-to none --timeout 60 -np 2 "$BIN" kill >"$log/out" 2>&1
 rc=$?
 elapsed=$(( $(date +%s) - start ))
 echo "mpirun exit $rc after ${elapsed}s"

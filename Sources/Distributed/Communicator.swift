@@ -101,11 +101,48 @@ public final class Communicator: @unchecked Sendable {
   }
 
   /// In-place all-reduce: every rank ends with op(buffer of every rank).
+  ///
+  /// A float sum over three or more ranks is computed in rank order ((b₀ + b₁) + b₂ + …), whatever algorithm MPI
+  /// would pick for the size: each rank gathers one block from everyone (all-to-all), adds the copies in rank
+  /// order, and the blocks are all-gathered back. That moves the same bytes as a ring all-reduce, and makes the
+  /// bits independent of the transport, the message size and the MPI version. Two ranks need nothing special
+  /// (a + b = b + a in IEEE arithmetic); max and min are exact in any order.
   public func allReduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp = .sum) throws {
+    if op == .sum, size > 2, T.self == Float.self, buffer.count >= size {
+      let floats = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self),
+                                              count: buffer.count)
+      return try rankOrderedSum(floats)
+    }
     for (start, count) in Communicator.chunks(buffer.count) {
       try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, T.mpiType, op.mpi, comm),
                          "MPI_Allreduce(\(buffer.count) × \(T.self), \(op))")
     }
+  }
+
+  /// Σ over ranks in rank order, for `allReduce` with three or more ranks.
+  private func rankOrderedSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+    let n = buffer.count, p = size
+    guard n <= Int(Int32.max) else { throw MPIError(call: "MPI_Alltoallv", code: 0, message: "\(n) elements exceed Int32") }
+    let blockStart = (0...p).map { n * $0 / p }
+    let blockCount = (0..<p).map { Int32(blockStart[$0 + 1] - blockStart[$0]) }
+    let mine = Int(blockCount[rank])
+    let received = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(mine * p, 1))
+    defer { received.deallocate() }
+    // Rank j receives block j from every rank, in rank order.
+    let sendDisplacements = (0..<p).map { Int32(blockStart[$0]) }
+    let receiveCounts = [Int32](repeating: Int32(mine), count: p)
+    let receiveDisplacements = (0..<p).map { Int32($0 * mine) }
+    try MPIError.check(MPI_Alltoallv(buffer.baseAddress, blockCount, sendDisplacements, cmpi_float(),
+                                     received.baseAddress, receiveCounts, receiveDisplacements, cmpi_float(), comm),
+                       "MPI_Alltoallv(\(n) floats)")
+    let out = buffer.baseAddress! + blockStart[rank], r = received.baseAddress!
+    for i in 0..<mine {
+      var s = r[i]
+      for k in 1..<p { s += r[k &* mine &+ i] }
+      out[i] = s
+    }
+    try MPIError.check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), buffer.baseAddress, blockCount,
+                                      sendDisplacements, cmpi_float(), comm), "MPI_Allgatherv(\(n) floats)")
   }
 
   public func allReduce<T: MPIScalar>(_ values: inout [T], _ op: ReduceOp = .sum) throws {
