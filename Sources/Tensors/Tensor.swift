@@ -62,7 +62,7 @@ public struct Tensor: @unchecked Sendable {
   /// Maps a negative axis (-1 = last) to its index; traps with the shape on an out-of-range axis.
   public func normalizedAxis(_ axis: Int) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < max(rank, 1), "axis \(axis) out of range for shape \(shape)")
+    precondition(a >= 0 && a < Swift.max(rank, 1), "axis \(axis) out of range for shape \(shape)")
     return a
   }
 
