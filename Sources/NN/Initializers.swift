@@ -29,6 +29,10 @@ extension Module {
 /// fan_in = shape[1] · kernel area, fan_out = shape[0] · kernel area (so for a transposed conv's [in, out, kh, kw]
 /// weight, fan_in counts its output channels, as in PyTorch).
 public enum Init {
+  /// Where layers draw their PyTorch-default initial values at construction (the analogue of `torch.manual_seed`);
+  /// models then re-initialise with `initWeights` from a stream of their own.
+  nonisolated(unsafe) public static var defaultStream = RandomStream(seed: 0, key: [0x1A7E_5EED])
+
   public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
     precondition(shape.count >= 2, "fan in and fan out need at least 2 dimensions, shape is \(shape)")
     let area = shape.dropFirst(2).reduce(1, *)
@@ -40,6 +44,21 @@ public enum Init {
     let p = t.storage.base
     for i in 0..<t.count { p[i] = mean + std * rng.nextNormal() }
     t.storage.markModified()
+  }
+
+  /// t ~ U(−bound, bound)
+  public static func uniform(_ t: Tensor, bound: Float, _ rng: inout RandomStream) {
+    let p = t.storage.base
+    for i in 0..<t.count { p[i] = bound * (2 * rng.nextFloat() - 1) }
+    t.storage.markModified()
+  }
+
+  /// PyTorch's construction-time init of Conv*/Linear (`reset_parameters`: kaiming_uniform with a = √5):
+  /// weight and bias ~ U(±1/√fan_in).
+  public static func pytorchDefault(_ weight: Tensor, _ bias: Tensor?) {
+    let bound = 1 / Float(fans(weight.shape).fanIn).squareRoot()
+    uniform(weight, bound: bound, &defaultStream)
+    if let bias { uniform(bias, bound: bound, &defaultStream) }
   }
 
   /// t ~ N(0, gain · √(2 / (fan_in + fan_out)))
