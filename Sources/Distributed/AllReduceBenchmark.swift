@@ -5,7 +5,7 @@ import Tensors
 public enum AllReduceBenchmark {
   public struct Row {
     public let bytes: Int
-    /// Median seconds: the Swift layer (bucket all-reduce on the communication thread, then ×1/N), and plain MPI.
+    /// Median seconds: the Swift layer (`synchronize`: a bucket all-reduce, after any queued collectives), and plain MPI.
     public let layerSeconds: Double
     public let plainSeconds: Double
     /// Bus bandwidth in GB/s (2(N−1)/N · bytes / time, the NCCL-tests convention).

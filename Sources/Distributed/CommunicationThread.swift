@@ -26,6 +26,19 @@ final class CommunicationThread: @unchecked Sendable {
     condition.unlock()
   }
 
+  /// Runs `job` on the calling thread when nothing is queued or running (the order of collectives is the same
+  /// either way, and a blocking call skips two thread hand-offs); otherwise queues it and waits for it.
+  func run<R>(_ job: @escaping () throws -> R) throws -> R {
+    condition.lock()
+    let idle = completed == submitted
+    condition.unlock()
+    if idle { return try job() }
+    var result: R?
+    submit { result = try job() }
+    try waitForAll()
+    return result!
+  }
+
   /// Waits until every submitted job has run; rethrows the first failure.
   func waitForAll() throws {
     condition.lock()

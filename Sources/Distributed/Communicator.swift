@@ -100,18 +100,12 @@ public final class Communicator: @unchecked Sendable {
     return Data(bytes)
   }
 
-  /// In-place all-reduce: every rank ends with op(buffer of every rank).
-  ///
-  /// A float sum over three or more ranks is computed in rank order ((b₀ + b₁) + b₂ + …), whatever algorithm MPI
-  /// would pick for the size: each rank gathers one block from everyone (all-to-all), adds the copies in rank
-  /// order, and the blocks are all-gathered back. That moves the same bytes as a ring all-reduce, and makes the
-  /// bits independent of the transport, the message size and the MPI version. Two ranks need nothing special
-  /// (a + b = b + a in IEEE arithmetic); max and min are exact in any order.
+  /// In-place all-reduce: every rank ends with op(buffer of every rank). A float sum goes through
+  /// `allReduceSum` (rank order, independent of MPI's algorithm).
   public func allReduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp = .sum) throws {
-    if op == .sum, size > 2, T.self == Float.self, buffer.count >= size {
-      let floats = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self),
-                                              count: buffer.count)
-      return try rankOrderedSum(floats)
+    if op == .sum, T.self == Float.self {
+      let raw = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
+      return try allReduceSum(UnsafeMutableBufferPointer(start: raw, count: buffer.count))
     }
     for (start, count) in Communicator.chunks(buffer.count) {
       try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, T.mpiType, op.mpi, comm),
@@ -119,31 +113,62 @@ public final class Communicator: @unchecked Sendable {
     }
   }
 
-  /// Σ over ranks in rank order, for `allReduce` with three or more ranks.
-  private func rankOrderedSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+  /// In place: buffer ← b₀ + b₁ + … + b_{N−1}, the sum taken in rank order on every element.
+  ///
+  /// Two ranks use MPI_Allreduce (a + b = b + a in IEEE arithmetic, so any algorithm gives the rank-order bits).
+  /// From three ranks on, MPI's algorithms add in orders that depend on the message size; instead each rank gathers
+  /// one block from everyone (all-to-all), adds the copies in rank order, and the blocks are all-gathered back. That
+  /// moves the bytes of a ring all-reduce (2(N−1)/N of the buffer) and makes the bits independent of the transport,
+  /// the message size and the MPI version, so a run is repeatable wherever it runs with the same world size.
+  public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
     let n = buffer.count, p = size
+    guard p > 2 else {
+      for (start, count) in Communicator.chunks(n) where p == 2 {
+        try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, cmpi_float(), cmpi_sum(), comm),
+                           "MPI_Allreduce(\(n) floats, sum)")
+      }
+      return
+    }
     guard n <= Int(Int32.max) else { throw MPIError(call: "MPI_Alltoallv", code: 0, message: "\(n) elements exceed Int32") }
     let blockStart = (0...p).map { n * $0 / p }
     let blockCount = (0..<p).map { Int32(blockStart[$0 + 1] - blockStart[$0]) }
     let mine = Int(blockCount[rank])
-    let received = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(mine * p, 1))
-    defer { received.deallocate() }
-    // Rank j receives block j from every rank, in rank order.
+    let received = scratch(mine * p)
+    // Rank j receives block j from every other rank; its own block stays where it is.
+    let sendCounts = (0..<p).map { $0 == rank ? 0 : blockCount[$0] }
     let sendDisplacements = (0..<p).map { Int32(blockStart[$0]) }
-    let receiveCounts = [Int32](repeating: Int32(mine), count: p)
+    let receiveCounts = (0..<p).map { Int32($0 == rank ? 0 : mine) }
     let receiveDisplacements = (0..<p).map { Int32($0 * mine) }
-    try MPIError.check(MPI_Alltoallv(buffer.baseAddress, blockCount, sendDisplacements, cmpi_float(),
-                                     received.baseAddress, receiveCounts, receiveDisplacements, cmpi_float(), comm),
+    try MPIError.check(MPI_Alltoallv(buffer.baseAddress, sendCounts, sendDisplacements, cmpi_float(),
+                                     received, receiveCounts, receiveDisplacements, cmpi_float(), comm),
                        "MPI_Alltoallv(\(n) floats)")
-    let out = buffer.baseAddress! + blockStart[rank], r = received.baseAddress!
-    for i in 0..<mine {
-      var s = r[i]
-      for k in 1..<p { s += r[k &* mine &+ i] }
-      out[i] = s
+    let out = buffer.baseAddress! + blockStart[rank]
+    let blocks = (0..<p).map { k in k == rank ? UnsafePointer(out) : UnsafePointer(received + k * mine) }
+    blocks.withUnsafeBufferPointer { b in
+      for i in 0..<mine {
+        var s = b[0][i]
+        for k in 1..<p { s += b[k][i] }
+        out[i] = s
+      }
     }
     try MPIError.check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), buffer.baseAddress, blockCount,
-                                      sendDisplacements, cmpi_float(), comm), "MPI_Allgatherv(\(n) floats)")
+                                      sendDisplacements.map { $0 }, cmpi_float(), comm), "MPI_Allgatherv(\(n) floats)")
   }
+
+  /// A receive buffer of at least `count` floats, kept between calls (a fresh one would page-fault every time).
+  private func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+    scratchLock.lock()
+    defer { scratchLock.unlock() }
+    if scratchBuffer == nil || scratchCapacity < count {
+      scratchBuffer?.deallocate()
+      scratchCapacity = Swift.max(count, 1)
+      scratchBuffer = .allocate(capacity: scratchCapacity)
+    }
+    return scratchBuffer!
+  }
+  private var scratchBuffer: UnsafeMutablePointer<Float>?
+  private var scratchCapacity = 0
+  private let scratchLock = NSLock()
 
   public func allReduce<T: MPIScalar>(_ values: inout [T], _ op: ReduceOp = .sum) throws {
     try values.withUnsafeMutableBufferPointer { try allReduce($0, op) }

@@ -2,7 +2,8 @@ import Foundation
 import Tensors
 
 /// The gradients of one parameter group living as slices of a few flat buffers ("buckets"), so that
-/// synchronising them is one in-place all-reduce per bucket followed by ×1/N, with no copy in or out.
+/// synchronising them is one in-place all-reduce per bucket, with no copy in or out. (The ×1/N of averaging is
+/// folded into backward: registered leaves accumulate g/N, see `Node.gradientScale`.)
 ///
 /// The layout is a pure function of the parameter list: parameters are taken in reverse order (the order backward
 /// produces their gradients) and packed greedily into buckets of at most `capBytes` (a parameter larger than the

@@ -22,13 +22,8 @@ public final class MPIReplicaContext: ReplicaContext {
   public var rank: Int { communicator.rank }
   public var size: Int { communicator.size }
 
-  /// Runs `body` on the communication thread and waits for it (and for everything submitted before it).
-  func collective<R>(_ body: @escaping () throws -> R) throws -> R {
-    var result: R?
-    worker.submit { result = try body() }
-    try worker.waitForAll()
-    return result!
-  }
+  /// Runs `body` after every collective submitted before it, and waits for it.
+  func collective<R>(_ body: @escaping () throws -> R) throws -> R { try worker.run(body) }
 
   public func register(group: String, parameters: [(String, Tensor)]) throws {
     let buckets = GradientBuckets(group: group, parameters: parameters, capBytes: bucketCapBytes)
@@ -37,6 +32,8 @@ public final class MPIReplicaContext: ReplicaContext {
       (try comm.allReduce(buckets.layoutHash, .min), try comm.allReduce(buckets.layoutHash, .max))
     }
     guard low == high else { throw BucketLayoutMismatch(group: group) }
+    // Backward accumulates g/N into the buckets, so their all-reduced sum is the mean gradient.
+    for s in buckets.slots { s.parameter.node?.gradientScale = 1 / Float(size) }
     groups[group] = buckets
   }
 
@@ -49,10 +46,7 @@ public final class MPIReplicaContext: ReplicaContext {
 
   private func reduceBucket(_ buckets: GradientBuckets, _ index: Int) throws {
     let storage = buckets.buffers[index]
-    try communicator.allReduce(storage.buffer, .sum)
-    let scale = 1 / Float(size)
-    let p = storage.base
-    for i in 0..<storage.count { p[i] *= scale }
+    try communicator.allReduceSum(storage.buffer)
     storage.markModified()
   }
 

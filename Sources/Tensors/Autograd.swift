@@ -39,6 +39,9 @@ public final class Node {
   /// For leaves: called during `backward()` once this leaf's gradient for that pass is complete (every consumer
   /// has contributed), e.g. to start all-reducing its bucket while backward goes on.
   public var gradientReadyHook: ((Node) -> Void)?
+  /// For leaves: gradients are accumulated as `grad += gradientScale · g`. Data-parallel training sets it to 1/N
+  /// so the all-reduced sum is already the mean, without a separate pass over the gradients.
+  public var gradientScale: Float = 1
 
   public var isLeaf: Bool { op == "leaf" }
 
@@ -151,15 +154,17 @@ extension Tensor {
 }
 
 extension Node {
-  /// Adds `g` into this leaf's `.grad`, in place when a gradient buffer already exists (it may be a slice of
+  /// Adds `gradientScale · g` into this leaf's `.grad`, in place when a gradient buffer already exists (it may be a slice of
   /// an all-reduce bucket).
   func accumulate(_ g: Tensor) {
+    let s = gradientScale
     if let existing = grad {
       let p = existing.storage.base, q = g.storage.base
-      for i in 0..<existing.count { p[i] += q[i] }
+      if s == 1 { for i in 0..<existing.count { p[i] += q[i] } } else { for i in 0..<existing.count { p[i] += s * q[i] } }
       existing.storage.markModified()
     } else {
-      grad = g.copy()  // NOTE: g may alias a buffer the caller still holds (a seed, or add's shared gradient)
+      // NOTE: a copy, because g may alias a buffer the caller still holds (a seed, or add's shared gradient).
+      grad = s == 1 ? g.copy() : g.map { s * $0 }
     }
   }
 

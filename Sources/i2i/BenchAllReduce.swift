@@ -20,7 +20,7 @@ struct BenchAllReduce: ParsableCommand {
     let rows = try AllReduceBenchmark.measure(context, mebibytes: sizes, iterations: iters)
     let hidden = try OverlapMeasurement.hiddenFraction(comm, steps: iters)
     guard comm.isRoot else { return }
-    print("all-reduce, \(comm.size) ranks, float32 sum (median of \(iters); Swift layer = bucket all-reduce on the communication thread + ×1/N)")
+    print("all-reduce, \(comm.size) ranks, float32 sum (median of \(iters); Swift layer = synchronize(group) of one bucket)")
     print(pad("size", 8) + pad("plain ms", 12) + pad("plain GB/s", 12) + pad("layer ms", 12) + pad("layer GB/s", 12) + "overhead")
     for r in rows {
       let line = pad("\(r.bytes >> 20) MiB", 8) + pad(fmt(r.plainSeconds * 1e3, 3), 12)
