@@ -21,13 +21,13 @@ let package = Package(
 
     .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
-    .target(name: "Distributed", dependencies: ["Tensors", "CMPI"], swiftSettings: release),
+    .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
       dependencies: ["Tensors", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: release),
 
-    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "Tensors"], path: "Tests/MultiRank"),
+    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// One process, no MPI: the context for tests, laptops and single-process runs.
@@ -20,6 +21,7 @@ public final class LocalReplicaContext: ReplicaContext {
   public func allGather(_ x: Tensor) throws -> Tensor { x }
   public func allGatherDetached(_ x: Tensor) throws -> Tensor { x.detached() }
   public func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws {}
+  public func broadcastBytesFromRoot(_ data: Data) throws -> Data { data }
   public func meanOverRanks(_ values: [Double]) throws -> [Double] { values }
   public func checkReplicasAgree(_ tensors: [(String, Tensor)]) throws {}
 }

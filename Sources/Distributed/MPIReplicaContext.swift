@@ -130,6 +130,11 @@ public final class MPIReplicaContext: ReplicaContext {
     }
   }
 
+  public func broadcastBytesFromRoot(_ data: Data) throws -> Data {
+    guard size > 1 else { return data }
+    return try collective { try self.communicator.broadcast(data, root: 0) }
+  }
+
   public func meanOverRanks(_ values: [Double]) throws -> [Double] {
     guard size > 1 else { return values }
     var v = values

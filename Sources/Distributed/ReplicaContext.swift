@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// What a model's training step may ask of the other replicas. Models never touch MPI: they receive a context,
@@ -24,6 +25,8 @@ public protocol ReplicaContext: AnyObject {
 
   /// Overwrites the tensors on every rank with rank 0's (parameters, optimiser state, lazily created heads).
   func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws
+  /// Rank 0's bytes on every rank (lengths may differ before the call).
+  func broadcastBytesFromRoot(_ data: Data) throws -> Data
   /// The mean over ranks of each value (losses for display).
   func meanOverRanks(_ values: [Double]) throws -> [Double]
   /// Checks that the tensors are bit-identical on every rank; a divergence names the first tensor that differs.

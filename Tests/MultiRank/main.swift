@@ -28,6 +28,7 @@ default:
   CollectiveChecks.run(&checks, comm)
   GradientChecks.run(&checks, context)
   AllGatherChecks.run(&checks, context)
+  StateChecks.run(&checks, context)
   if comm.isRoot { print("\(checks.passed) passed, \(checks.failed) failed") }
   exit(checks.failed == 0 ? 0 : 1)
 }
