@@ -57,7 +57,7 @@ public struct Sample: Sendable {
 }
 
 /// A rank's batch: one (N, C, H, W) tensor per field, the source files, and where the samples sit.
-public struct Batch: @unchecked Sendable {
+public struct Batch: Sendable {
   public let tensors: [String: Tensor]
   public let paths: [String: [String]]
   public let slots: [SampleSlot]
