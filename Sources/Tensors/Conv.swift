@@ -26,15 +26,9 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int = 1, padd
   let sw = x.requiresGrad ? w.saved(for: "conv2d") : nil
   let (xShape, wShape) = (x.shape, w.shape)
   return Tensor.record("conv2d", y, inputs: b.map { [x, w, $0] } ?? [x, w]) { gy in
-    var gx: Tensor?, gw: Tensor?
-    if let sw {
-      gx = Tensor(uninitialized: xShape)
-      shape.inputGradient(gy: gy.storage.base, w: try sw.get().storage.base, gx: gx!.storage.base)
-    }
-    if let sx {
-      gw = Tensor(uninitialized: wShape)
-      shape.weightGradient(gy: gy.storage.base, x: try sx.get().storage.base, gw: gw!.storage.base)
-    }
+    let gx = sw.map { _ in Tensor(uninitialized: xShape) }, gw = sx.map { _ in Tensor(uninitialized: wShape) }
+    shape.backward(gy: gy.storage.base, w: try sw?.get().storage.base, gx: gx?.storage.base,
+                   x: try sx?.get().storage.base, gw: gw?.storage.base)
     return [gx, gw, needB ? channelSum(gy) : nil]
   }
 }

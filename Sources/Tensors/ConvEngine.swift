@@ -8,7 +8,8 @@ import CBLAS
 ///     weightGradient  gw[o, c, ky, kx] = Σ_{n, oy, ox} gy[n, o, oy, ox] · x[n, c, oy·s + ky − p, ox·s + kx − p]
 ///
 /// Shapes: x (batch, inChannels, height, width), w (outChannels, inChannels/groups, kh, kw),
-/// y (batch, outChannels, outHeight, outWidth). Every pass overwrites its result.
+/// y (batch, outChannels, outHeight, outWidth). Every pass overwrites its result. `backward` and
+/// `forwardAndWeightGradient` compute two passes in one walk where they share column matrices.
 ///
 /// Two strategies, both with all arithmetic in `cblas_sgemm`:
 /// - `.columns`: per image, y[O, Ho·Wo] = W[O, C·kh·kw] × im2col(x)[C·kh·kw, Ho·Wo], built a band of output rows
@@ -22,7 +23,7 @@ struct Conv2dShape {
   let outHeight: Int, outWidth: Int
   var strategy: Strategy
   /// Most floats a column buffer may hold (tests lower it to exercise banding).
-  var columnBudget = 1 << 20
+  var columnBudget = 1 << 19
 
   init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelH: Int, kernelW: Int,
        stride: Int, padding: Int, groups: Int) {
@@ -31,8 +32,8 @@ struct Conv2dShape {
     (self.stride, self.padding, self.groups) = (stride, padding, groups)
     outHeight = (height + 2 * padding - kernelH) / stride + 1
     outWidth = (width + 2 * padding - kernelW) / stride + 1
-    // NOTE: with few output channels the .columns GEMMs have M = O (3 for an RGB head), which BLAS runs far
-    // below peak; .fewOutputs makes that dimension O·kh·kw.
+    // NOTE: with few output channels the .columns GEMMs have M = O; for the 7×7 32→3 head of a generator BLAS
+    // ran those at 6–8 GFLOP/s against ~90 for the (147, 32, pixels) GEMMs of .fewOutputs.
     let fewOutputsFits = stride == 1 && groups == 1 && padding < min(kernelH, kernelW) && kernelH * kernelW > 1
     strategy = fewOutputsFits && outChannels < 16 && outChannels < inChannels ? .fewOutputs : .columns
   }
@@ -48,63 +49,95 @@ struct Conv2dShape {
                  stride: stride, padH: padding, padW: padding, gridH: outHeight, gridW: outWidth)
   }
 
-  /// How many grid rows of `gridW` columns fit a column buffer of `rows` rows (at least one).
-  func bandHeight(rows: Int, gridW: Int) -> Int { max(1, columnBudget / max(rows * gridW, 1)) }
+  /// Grid rows per band so that a column buffer of `rows` rows × gridW stays under `columnBudget` floats, with
+  /// the bands of equal height (at least one row).
+  func bandHeight(rows: Int, gridH: Int, gridW: Int) -> Int {
+    let most = max(1, columnBudget / max(rows * gridW, 1))
+    let bands = (gridH + most - 1) / most
+    return (gridH + bands - 1) / max(bands, 1)
+  }
+
+  /// y = conv(x) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ, in one walk over the columns of x (the weight gradient of a
+  /// transposed convolution needs the same columns as its input gradient).
+  func forwardAndWeightGradient(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
+                                gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    switch strategy {
+    case .columns: columnsPass(x: x, w: w, y: y, gy: gy, gw: gw)
+    case .fewOutputs:
+      if let y, let w { fewOutputsForward(x: x, w: w, y: y) }
+      if let gw, let gy { fewOutputsBackward(gy: gy, w: nil, gx: nil, x: x, gw: gw) }
+    }
+  }
+
+  /// gx = convᵀ(gy) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ: the backward of `forward`.
+  func backward(gy: UnsafePointer<Float>, w: UnsafePointer<Float>?, gx: UnsafeMutablePointer<Float>?,
+                x: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    switch strategy {
+    case .columns:
+      if let gx, let w { columnsInputGradient(gy: gy, w: w, gx: gx) }
+      if let gw, let x { columnsPass(x: x, w: nil, y: nil, gy: gy, gw: gw) }
+    case .fewOutputs: fewOutputsBackward(gy: gy, w: w, gx: gx, x: x, gw: gw)
+    }
+  }
 
   func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsForward(x: x, w: w, y: y)
-    case .fewOutputs: fewOutputsForward(x: x, w: w, y: y)
-    }
+    forwardAndWeightGradient(x: x, w: w, y: y, gy: nil, gw: nil)
   }
 
   func inputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsInputGradient(gy: gy, w: w, gx: gx)
-    case .fewOutputs: fewOutputsInputGradient(gy: gy, w: w, gx: gx)
-    }
+    backward(gy: gy, w: w, gx: gx, x: nil, gw: nil)
   }
 
   func weightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsWeightGradient(gy: gy, x: x, gw: gw)
-    case .fewOutputs: fewOutputsWeightGradient(gy: gy, x: x, gw: gw)
-    }
+    backward(gy: gy, w: nil, gx: nil, x: x, gw: gw)
   }
 
   // MARK: .columns
 
-  /// Calls `body(band, b, ldb)` for each band of output rows of image `xn`, with b the column matrix of that band
-  /// (ldb its row stride): im2col into `scratch`, or x itself for a 1×1 stride-1 convolution.
-  private func forEachColumnBand(_ xn: UnsafePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?,
-                                 _ body: (Range<Int>, UnsafePointer<Float>, Int) -> Void) {
-    let g = inputGeometry
-    let band = bandHeight(rows: g.rows, gridW: outWidth)
-    for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
-      let rows = r0..<min(outHeight, r0 + band)
-      if let scratch {
-        im2col(xn, g, band: rows, scratch)
-        body(rows, scratch, rows.count * outWidth)
-      } else {
-        body(rows, xn + r0 * outWidth, height * width)
+  /// The bands of output rows and, unless the convolution is 1×1 stride-1 (whose columns are x itself), a column
+  /// buffer for one band.
+  private func columnBands() -> (band: Int, scratch: TensorStorage?) {
+    let band = bandHeight(rows: inputGeometry.rows, gridH: outHeight, gridW: outWidth)
+    return (band, isPointwise ? nil : TensorStorage(count: inputGeometry.rows * band * outWidth))
+  }
+
+  /// Per band of output rows of each image: b = im2col(x_n) (ldb its row stride; x itself when 1×1 stride-1), then
+  /// y = W·b and gwᵀ += b·gyᵀ group by group.
+  private func columnsPass(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
+                           gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
+    let (band, scratch) = columnBands()
+    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
+    let gwt = gw.map { _ in TensorStorage(count: weightCount) }
+    var beta: Float = 0
+    for n in 0..<batch {
+      let xn = x + n * inputImageSize
+      for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
+        let rows = r0..<min(outHeight, r0 + band), cols = rows.count * outWidth, at = n * outputImageSize + r0 * outWidth
+        let (b, ldb): (UnsafePointer<Float>, Int)
+        if let scratch {
+          im2col(xn, inputGeometry, band: rows, scratch.base)
+          (b, ldb) = (UnsafePointer(scratch.base), cols)
+        } else {
+          (b, ldb) = (xn + r0 * outWidth, plane)
+        }
+        for gi in 0..<groups {
+          if let y, let w {
+            sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
+                  beta: 0, c: y + at + gi * og * plane, ldc: plane)
+          }
+          if let gwt, let gy {
+            sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
+                  ldb: plane, beta: beta, c: gwt.base + gi * og * kg, ldc: og)
+          }
+        }
+        beta = 1
       }
     }
-  }
-
-  private func columnScratch(rows: Int) -> TensorStorage? {
-    isPointwise ? nil : TensorStorage(count: rows * min(outHeight, bandHeight(rows: rows, gridW: outWidth)) * outWidth)
-  }
-
-  private func columnsForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let scratch = columnScratch(rows: inputGeometry.rows)
-    for n in 0..<batch {
-      let yn = y + n * outputImageSize
-      forEachColumnBand(x + n * inputImageSize, scratch?.base) { rows, b, ldb in
-        for gi in 0..<groups {
-          sgemm(m: og, n: rows.count * outWidth, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
-                beta: 0, c: yn + gi * og * plane + rows.lowerBound * outWidth, ldc: plane)
-        }
+    if let gw, let gwt {  // gw[gi·og + o, j] = gwᵀ[gi][j, o]
+      let p = gwt.base
+      for gi in 0..<groups {
+        for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = p[(gi * kg + j) * og + o] } }
       }
     }
     withExtendedLifetime(scratch) {}
@@ -113,9 +146,7 @@ struct Conv2dShape {
   /// gx = col2im(Wᵀ · gy) per band (for 1×1 stride-1: gx = Wᵀ · gy directly).
   private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let g = inputGeometry
-    let band = bandHeight(rows: g.rows, gridW: outWidth)
-    let scratch = columnScratch(rows: g.rows)
+    let (band, scratch) = columnBands()
     if scratch != nil { gx.update(repeating: 0, count: batch * inputImageSize) }
     for n in 0..<batch {
       let gyn = gy + n * outputImageSize, gxn = gx + n * inputImageSize
@@ -126,25 +157,7 @@ struct Conv2dShape {
           sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
                 b: gyn + gi * og * plane + r0 * outWidth, ldb: plane, beta: 0, c: c + gi * kg * ldc, ldc: ldc)
         }
-        if scratch != nil { col2im(c, g, band: rows, gxn) }
-      }
-    }
-    withExtendedLifetime(scratch) {}
-  }
-
-  /// gw = Σ_n gy_n · im2col(x_n)ᵀ, accumulated band by band (beta 1 after the first).
-  private func columnsWeightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
-    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let scratch = columnScratch(rows: inputGeometry.rows)
-    var beta: Float = 0
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize
-      forEachColumnBand(x + n * inputImageSize, scratch?.base) { rows, b, ldb in
-        for gi in 0..<groups {
-          sgemm(transB: true, m: og, n: kg, k: rows.count * outWidth, a: gyn + gi * og * plane + rows.lowerBound * outWidth,
-                lda: plane, b: b + gi * kg * ldb, ldb: ldb, beta: beta, c: gw + gi * og * kg, ldc: kg)
-        }
-        beta = 1
+        if scratch != nil { col2im(c, inputGeometry, band: rows, gxn) }
       }
     }
     withExtendedLifetime(scratch) {}

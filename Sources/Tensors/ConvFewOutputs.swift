@@ -33,8 +33,8 @@ extension Conv2dShape {
   /// Calls `body(band, col)` for each band of input rows, with `col` a scratch buffer of O·kh·kw rows.
   private func forEachInputBand(_ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
     let g = outputGeometry
-    let band = bandHeight(rows: g.rows, gridW: width)
-    let scratch = TensorStorage(count: g.rows * min(height, band) * width)
+    let band = bandHeight(rows: g.rows, gridH: height, gridW: width)
+    let scratch = TensorStorage(count: g.rows * band * width)
     for r0 in Swift.stride(from: 0, to: height, by: band) { body(r0..<min(height, r0 + band), scratch.base) }
     withExtendedLifetime(scratch) {}
   }
@@ -54,38 +54,37 @@ extension Conv2dShape {
     withExtendedLifetime(wr) {}
   }
 
-  func fewOutputsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
-    let g = outputGeometry, pixels = height * width
-    let wr = rearrangedWeight(w)
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, gxn = gx + n * inputImageSize
-      forEachInputBand { rows, q in
-        im2col(gyn, g, band: rows, q)
-        sgemm(transA: true, m: inChannels, n: rows.count * width, k: g.rows, a: wr.base, lda: inChannels,
-              b: q, ldb: rows.count * width, beta: 0, c: gxn + rows.lowerBound * width, ldc: pixels)
-      }
-    }
-    withExtendedLifetime(wr) {}
-  }
-
-  func fewOutputsWeightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
+  /// gx = Wrᵀ·Q (when w and gx are given) and gw from gWr = Σ_n Q·xᵀ (when x and gw are given), sharing Q.
+  func fewOutputsBackward(gy: UnsafePointer<Float>, w: UnsafePointer<Float>?, gx: UnsafeMutablePointer<Float>?,
+                          x: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let g = outputGeometry, pixels = height * width, taps = kernelH * kernelW
-    let gwr = TensorStorage(count: weightCount)
+    let wr = gx == nil ? nil : w.map(rearrangedWeight)
+    let gwr = gw == nil || x == nil ? nil : TensorStorage(count: weightCount)
     var beta: Float = 0
     for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, xn = x + n * inputImageSize
+      let gyn = gy + n * outputImageSize, at = n * inputImageSize
       forEachInputBand { rows, q in
+        let cols = rows.count * width, first = rows.lowerBound * width
         im2col(gyn, g, band: rows, q)
-        sgemm(transB: true, m: g.rows, n: inChannels, k: rows.count * width, a: q, lda: rows.count * width,
-              b: xn + rows.lowerBound * width, ldb: pixels, beta: beta, c: gwr.base, ldc: inChannels)
+        if let gx, let wr {
+          sgemm(transA: true, m: inChannels, n: cols, k: g.rows, a: wr.base, lda: inChannels,
+                b: q, ldb: cols, beta: 0, c: gx + at + first, ldc: pixels)
+        }
+        if let x, let gwr {
+          sgemm(transB: true, m: g.rows, n: inChannels, k: cols, a: q, lda: cols,
+                b: x + at + first, ldb: pixels, beta: beta, c: gwr.base, ldc: inChannels)
+        }
         beta = 1
       }
     }
-    let p = gwr.base
-    for o in 0..<outChannels {
-      for c in 0..<inChannels {
-        for t in 0..<taps { gw[(o * inChannels + c) * taps + t] = p[(o * taps + t) * inChannels + c] }
+    if let gw, let gwr {
+      let p = gwr.base
+      for o in 0..<outChannels {
+        for c in 0..<inChannels {
+          for t in 0..<taps { gw[(o * inChannels + c) * taps + t] = p[(o * taps + t) * inChannels + c] }
+        }
       }
     }
+    withExtendedLifetime(wr) {}
   }
 }

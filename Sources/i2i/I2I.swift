@@ -11,5 +11,5 @@ struct I2I: ParsableCommand {
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure kernels and steps; prints machine-readable summary lines last.",
-    subcommands: [])
+    subcommands: [BenchConv.self])
 }

@@ -61,10 +61,13 @@ final class ConvTests: XCTestCase {
           shape.strategy = strategy
           shape.columnBudget = budget
           let what = "\(n)×\(c)×\(h)×\(w) → \(o), k \(kh)×\(kw), s \(s), p \(p), g \(g), \(strategy), budget \(budget)"
-          let y = Tensor(uninitialized: gy.shape), gx = Tensor(uninitialized: x.shape), gw = Tensor(uninitialized: wt.shape)
-          shape.forward(x: x.storage.base, w: wt.storage.base, y: y.storage.base)
-          shape.inputGradient(gy: gy.storage.base, w: wt.storage.base, gx: gx.storage.base)
-          shape.weightGradient(gy: gy.storage.base, x: x.storage.base, gw: gw.storage.base)
+          let y = Tensor(uninitialized: gy.shape), gx = Tensor(uninitialized: x.shape)
+          let gw = Tensor(uninitialized: wt.shape), gwAgain = Tensor(uninitialized: wt.shape)
+          shape.forwardAndWeightGradient(x: x.storage.base, w: wt.storage.base, y: y.storage.base,
+                                         gy: gy.storage.base, gw: gw.storage.base)
+          shape.backward(gy: gy.storage.base, w: wt.storage.base, gx: gx.storage.base,
+                         x: x.storage.base, gw: gwAgain.storage.base)
+          assertClose(gwAgain, gw0, rtol: 1e-4, atol: 1e-4, "weight gradient with input gradient \(what)")
           assertClose(y, y0, rtol: 1e-4, atol: 1e-4, "forward \(what)")
           assertClose(gx, gx0, rtol: 1e-4, atol: 1e-4, "input gradient \(what)")
           assertClose(gw, gw0, rtol: 1e-4, atol: 1e-4, "weight gradient \(what)")
