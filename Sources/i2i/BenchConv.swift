@@ -11,7 +11,8 @@ struct BenchConv: ParsableCommand {
     abstract: "Convolution forward+backward GFLOP/s against sgemm; last lines conv_efficiency_min/weighted.")
 
   @Option(help: "Compute threads (BLAS and kernels).") var threads: Int = ComputeThreads.count
-  @Option(help: "Timed repetitions per layer (the best is kept).") var iters: Int = 10
+  @Option(help: "Timed forward+backward repetitions per layer and round.") var iters: Int = 5
+  @Option(help: "Rounds over all layers (and sgemm); each layer's best time is kept.") var rounds: Int = 4
 
   /// One generator convolution: its input (already reflection-padded where the generator pads), its weight, and
   /// how often it occurs in the generator.
@@ -21,11 +22,16 @@ struct BenchConv: ParsableCommand {
     let stride: Int, padding: Int, outputPadding: Int
     let transposed: Bool, inputNeedsGrad: Bool, occurrences: Int
 
+    var outputShape: [Int] {
+      let (k, n) = (weight[2], input[0])
+      if transposed { return [n, weight[1]] + input[2...].map { ($0 - 1) * stride - 2 * padding + k + outputPadding } }
+      return [n, weight[0]] + input[2...].map { ($0 + 2 * padding - k) / stride + 1 }
+    }
+
     /// Multiply-adds of one pass: O·(C·kh·kw)·Ho·Wo for a conv, I·(O·kh·kw)·H·W for a transposed conv.
     var macs: Double {
-      if transposed { return Double(weight.reduce(1, *) * input[2] * input[3]) }
-      let ho = (input[2] + 2 * padding - weight[2]) / stride + 1, wo = (input[3] + 2 * padding - weight[3]) / stride + 1
-      return Double(weight.reduce(1, *) * ho * wo)
+      let grid = transposed ? input : outputShape
+      return Double(weight.reduce(1, *) * grid[2] * grid[3])
     }
     /// Forward, weight gradient, and input gradient when the input needs one: 2 FLOPs per multiply-add each.
     var flops: Double { Double(inputNeedsGrad ? 3 : 2) * 2 * macs }
@@ -50,18 +56,18 @@ struct BenchConv: ParsableCommand {
 
   func run() throws {
     ComputeThreads.set(threads)
-    var sgemmRate = Self.sgemmGFLOPs(repeats: 5)
-    print("threads=\(threads) iters=\(iters) (best of \(iters) forward+backward per layer)")
-    print("layer                    passes   MFLOP  best ms  GFLOP/s  ratio")
+    print("threads=\(threads): best of \(rounds) rounds × \(iters) forward+backward per layer")
     var rng = RandomStream(seed: 1, key: [0xBE7C])
-    var results: [(layer: Layer, seconds: Double)] = []
-    for layer in Self.layers {
-      let seconds = try Self.bestTime(layer, iters: iters, &rng)
-      results.append((layer, seconds))
+    let benches = Self.layers.map { LayerBench($0, &rng) }
+    var best = [Double](repeating: .infinity, count: benches.count), sgemmRate = 0.0
+    // NOTE: the machine may be shared: rounds spread each layer's and sgemm's samples over time, best kept
+    for _ in 0..<rounds {
+      sgemmRate = max(sgemmRate, Self.sgemmGFLOPs(repeats: 3))
+      for (i, bench) in benches.enumerated() { best[i] = min(best[i], try bench.bestTime(iters: iters)) }
     }
-    sgemmRate = max(sgemmRate, Self.sgemmGFLOPs(repeats: 5))  // NOTE: the machine is shared: keep the best seen
+    print("layer                    passes   MFLOP  best ms  GFLOP/s  ratio")
     var worst = Double.infinity, totalFlops = 0.0, totalSeconds = 0.0
-    for (layer, seconds) in results {
+    for (layer, seconds) in zip(Self.layers, best) {
       let rate = layer.flops / seconds / 1e9
       worst = min(worst, rate / sgemmRate)
       totalFlops += Double(layer.occurrences) * layer.flops
@@ -71,17 +77,25 @@ struct BenchConv: ParsableCommand {
                      seconds * 1e3, rate, rate / sgemmRate))
     }
     let weighted = totalFlops / totalSeconds / 1e9
-    print(String(format: "sgemm 1024³: %.1f GFLOP/s; generator total %.1f GFLOP in %.1f ms = %.1f GFLOP/s",
+    print(String(format: "sgemm 1024³: %.1f GFLOP/s; generator convs %.1f GFLOP in %.1f ms = %.1f GFLOP/s",
                  sgemmRate, totalFlops / 1e9, totalSeconds * 1e3, weighted))
     print(String(format: "conv_efficiency_min=%.3f", worst))
     print(String(format: "conv_efficiency_weighted=%.3f", weighted / sgemmRate))
   }
 
-  /// Best wall time of forward + backward (gradients of weight, bias, and the input where needed).
-  static func bestTime(_ layer: Layer, iters: Int, _ rng: inout RandomStream) throws -> Double {
-    let x = Tensor.randn(layer.input, &rng)
-    let w = (Tensor.randn(layer.weight, &rng) * 0.05).requiringGrad()
-    let b = Tensor.randn([layer.transposed ? layer.weight[1] : layer.weight[0]], &rng).requiringGrad()
+  /// One layer's tensors: input, weight and bias (both leaves), and a fixed output gradient.
+  struct LayerBench {
+    let layer: Layer
+    let x: Tensor, w: Tensor, b: Tensor, gy: Tensor
+
+    init(_ layer: Layer, _ rng: inout RandomStream) {
+      self.layer = layer
+      x = Tensor.randn(layer.input, &rng)
+      w = (Tensor.randn(layer.weight, &rng) * 0.05).requiringGrad()
+      b = Tensor.randn([layer.transposed ? layer.weight[1] : layer.weight[0]], &rng).requiringGrad()
+      gy = Tensor.randn(layer.outputShape, &rng)
+    }
+
     func step() -> Tensor {
       // NOTE: in the generator the input is an activation, not a leaf: its gradient flows on (here it stops)
       let input = layer.inputNeedsGrad ? Tensor.record("activation", x, inputs: [x.requiringGrad()]) { _ in [nil] } : x
@@ -89,16 +103,19 @@ struct BenchConv: ParsableCommand {
         ? convTranspose2d(input, w, b, stride: layer.stride, padding: layer.padding, outputPadding: layer.outputPadding)
         : conv2d(input, w, b, stride: layer.stride, padding: layer.padding)
     }
-    let gy = Tensor.randn(step().shape, &rng)
-    var best = Double.infinity
-    for i in 0...iters {  // the first run warms the buffer pool and is not timed
-      let start = DispatchTime.now().uptimeNanoseconds
-      try step().backward(gy)
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      if i > 0 { best = min(best, seconds) }
-      w.grad = nil; b.grad = nil
+
+    /// Best wall time of forward + backward (gradients of weight, bias, and the input where needed).
+    func bestTime(iters: Int) throws -> Double {
+      var best = Double.infinity
+      for i in 0...iters {  // the first run warms the buffer pool and is not timed
+        let start = DispatchTime.now().uptimeNanoseconds
+        try step().backward(gy)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if i > 0 { best = min(best, seconds) }
+        w.grad = nil; b.grad = nil
+      }
+      return best
     }
-    return best
   }
 
   /// OpenBLAS sgemm rate on 1024×1024×1024, best of `repeats`.
