@@ -61,6 +61,7 @@ struct Conv2dShape {
   /// transposed convolution needs the same columns as its input gradient).
   func forwardAndWeightGradient(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
                                 gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    guard (y != nil && w != nil) || (gw != nil && gy != nil) else { return }
     switch strategy {
     case .columns: columnsPass(x: x, w: w, y: y, gy: gy, gw: gw)
     case .fewOutputs:
@@ -72,6 +73,7 @@ struct Conv2dShape {
   /// gx = convᵀ(gy) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ: the backward of `forward`.
   func backward(gy: UnsafePointer<Float>, w: UnsafePointer<Float>?, gx: UnsafeMutablePointer<Float>?,
                 x: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    guard (gx != nil && w != nil) || (gw != nil && x != nil) else { return }
     switch strategy {
     case .columns:
       if let gx, let w { columnsInputGradient(gy: gy, w: w, gx: gx) }

@@ -135,5 +135,8 @@ final class ConvTests: XCTestCase {
     let frozen = Tensor.randn([4, 3, 3, 3], &rng), xg = x.requiringGrad()
     try conv2d(xg, frozen, nil).backward(Tensor.ones([1, 4, 6, 6]))
     XCTAssertEqual(xg.grad?.shape, [1, 3, 8, 8])
+    let b = Tensor([0, 0], [2]).requiringGrad()  // only the bias needs a gradient: gb = Σ gy per channel
+    try convTranspose2d(x, Tensor.randn([3, 2, 3, 3], &rng), b, stride: 2).backward(Tensor.ones([1, 2, 17, 17]))
+    XCTAssertEqual(b.grad?.scalars, [289, 289])
   }
 }
