@@ -49,14 +49,6 @@ struct Conv2dShape {
                  stride: stride, padH: padding, padW: padding, gridH: outHeight, gridW: outWidth)
   }
 
-  /// Grid rows per band so that a column buffer of `rows` rows × gridW stays under `columnBudget` floats, with
-  /// the bands of equal height (at least one row).
-  func bandHeight(rows: Int, gridH: Int, gridW: Int) -> Int {
-    let most = max(1, columnBudget / max(rows * gridW, 1))
-    let bands = (gridH + most - 1) / most
-    return (gridH + bands - 1) / max(bands, 1)
-  }
-
   /// y = conv(x) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ, in one walk over the columns of x (the weight gradient of a
   /// transposed convolution needs the same columns as its input gradient).
   func forwardAndWeightGradient(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
@@ -96,48 +88,42 @@ struct Conv2dShape {
 
   // MARK: .columns
 
-  /// The bands of output rows and, unless the convolution is 1×1 stride-1 (whose columns are x itself), a column
-  /// buffer for one band.
-  private func columnBands() -> (band: Int, scratch: TensorStorage?) {
-    let band = bandHeight(rows: inputGeometry.rows, gridH: outHeight, gridW: outWidth)
-    return (band, isPointwise ? nil : TensorStorage(count: inputGeometry.rows * band * outWidth))
-  }
-
   /// Per band of output rows of each image: b = im2col(x_n) (ldb its row stride; x itself when 1×1 stride-1), then
   /// y = W·b and gwᵀ += b·gyᵀ group by group.
   private func columnsPass(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
                            gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let (band, scratch) = columnBands()
+    let g = inputGeometry
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth, splitOverThreads: true)
+    let colSize = g.rows * plan.height * outWidth
+    let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
     // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
-    let gwt = gw.map { _ in TensorStorage(count: weightCount) }
-    var beta: Float = 0
-    for n in 0..<batch {
+    let gwt = gw.map { _ in TensorStorage(count: plan.workers * weightCount) }
+    forEachBand(plan, gridH: outHeight) { worker, n, rows, first in
+      let cols = rows.count * outWidth, at = n * outputImageSize + rows.lowerBound * outWidth
       let xn = x + n * inputImageSize
-      for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
-        let rows = r0..<min(outHeight, r0 + band), cols = rows.count * outWidth, at = n * outputImageSize + r0 * outWidth
-        let (b, ldb): (UnsafePointer<Float>, Int)
-        if let scratch {
-          im2col(xn, inputGeometry, band: rows, scratch.base)
-          (b, ldb) = (UnsafePointer(scratch.base), cols)
-        } else {
-          (b, ldb) = (xn + r0 * outWidth, plane)
+      let (b, ldb): (UnsafePointer<Float>, Int)
+      if let scratch {
+        let col = scratch.base + worker * colSize
+        im2col(xn, g, band: rows, col, parallel: plan.workers == 1)
+        (b, ldb) = (UnsafePointer(col), cols)
+      } else {
+        (b, ldb) = (xn + rows.lowerBound * outWidth, plane)
+      }
+      for gi in 0..<groups {
+        if let y, let w {
+          sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
+                beta: 0, c: y + at + gi * og * plane, ldc: plane)
         }
-        for gi in 0..<groups {
-          if let y, let w {
-            sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
-                  beta: 0, c: y + at + gi * og * plane, ldc: plane)
-          }
-          if let gwt, let gy {
-            sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
-                  ldb: plane, beta: beta, c: gwt.base + gi * og * kg, ldc: og)
-          }
+        if let gwt, let gy {
+          sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
+                ldb: plane, beta: first ? 0 : 1, c: gwt.base + worker * weightCount + gi * og * kg, ldc: og)
         }
-        beta = 1
       }
     }
-    if let gw, let gwt {  // gw[gi·og + o, j] = gwᵀ[gi][j, o]
+    if let gw, let gwt {  // gw[gi·og + o, j] = Σ_workers gwᵀ[gi][j, o]
       let p = gwt.base
+      sumPartials(p, count: weightCount, parts: plan.workers)
       for gi in 0..<groups {
         for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = p[(gi * kg + j) * og + o] } }
       }
@@ -148,19 +134,19 @@ struct Conv2dShape {
   /// gx = col2im(Wᵀ · gy) per band (for 1×1 stride-1: gx = Wᵀ · gy directly).
   private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let (band, scratch) = columnBands()
-    if scratch != nil { gx.update(repeating: 0, count: batch * inputImageSize) }
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, gxn = gx + n * inputImageSize
-      for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
-        let rows = r0..<min(outHeight, r0 + band), cols = rows.count * outWidth
-        let (c, ldc) = scratch.map { ($0.base, cols) } ?? (gxn + r0 * outWidth, height * width)
-        for gi in 0..<groups {
-          sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
-                b: gyn + gi * og * plane + r0 * outWidth, ldb: plane, beta: 0, c: c + gi * kg * ldc, ldc: ldc)
-        }
-        if scratch != nil { col2im(c, inputGeometry, band: rows, gxn) }
+    let g = inputGeometry
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth, splitOverThreads: false)
+    let scratch = isPointwise ? nil : TensorStorage(count: g.rows * plan.height * outWidth)
+    if scratch != nil { zeroFill(gx, batch * inputImageSize) }
+    forEachBand(plan, gridH: outHeight) { _, n, rows, _ in
+      let cols = rows.count * outWidth, gxn = gx + n * inputImageSize
+      let (c, ldc) = scratch.map { ($0.base, cols) } ?? (gxn + rows.lowerBound * outWidth, height * width)
+      for gi in 0..<groups {
+        sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
+              b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
+              beta: 0, c: c + gi * kg * ldc, ldc: ldc)
       }
+      if scratch != nil { col2im(c, g, band: rows, gxn) }
     }
     withExtendedLifetime(scratch) {}
   }

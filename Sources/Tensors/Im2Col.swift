@@ -41,12 +41,14 @@ struct ConvGeometry {
 @inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a &+ b &- 1) / b) }
 @inline(__always) func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
-/// col[rows, band.count·gridW] = the im2col rows of `image` for grid rows `band` (every element written).
+/// col[rows, band.count·gridW] = the im2col rows of `image` for grid rows `band` (every element written), on
+/// all compute threads or, with `parallel` false, on the caller's.
 func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
             _ g: ConvGeometry, band: Range<Int>,
-            _ col: UnsafeMutablePointer<Float>) {  // (channels·kh·kw, band.count·gridW)
+            _ col: UnsafeMutablePointer<Float>,  // (channels·kh·kw, band.count·gridW)
+            parallel: Bool = true) {
   let cols = band.count &* g.gridW, plane = g.height &* g.width
-  parallelFor(g.rows, grain: max(1, 32768 / max(cols, 1))) { rows in
+  parallelFor(g.rows, grain: parallel ? max(1, 32768 / max(cols, 1)) : g.rows) { rows in
     for r in rows {
       let (c, dy, dx) = g.tap(r)
       let (lo, hi) = g.validColumns(dx)
@@ -107,6 +109,11 @@ func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·grid
       }
     }
   }
+}
+
+/// p[0..<count] = 0 on all compute threads (the image that col2im then accumulates into).
+func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+  parallelFor(count, grain: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
 }
 
 // NOTE: stride-2 rows are a large share of a downsampling layer's time when moved one float at a time. A SIMD8 at

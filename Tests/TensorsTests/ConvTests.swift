@@ -45,6 +45,7 @@ final class ConvTests: XCTestCase {
 
   func testGemmStrategiesMatchDirectLoops() {
     var rng = RandomStream(seed: 5, key: [0xC0])
+    let savedThreads = ComputeThreads.count
     for (n, c, h, w, o, kh, kw, s, p, g) in configurations {
       var shape = Conv2dShape(batch: n, inChannels: c, height: h, width: w, outChannels: o, kernelH: kh, kernelW: kw,
                               stride: s, padding: p, groups: g)
@@ -56,11 +57,15 @@ final class ConvTests: XCTestCase {
       shape.referenceWeightGradient(gy: gy.storage.base, x: x.storage.base, gw: gw0.storage.base)
 
       let fewOutputsFits = s == 1 && g == 1 && p < min(kh, kw)
+      // budget 1: one grid row per band; 3 threads: weight gradients split unevenly over workers
       for strategy in fewOutputsFits ? [.columns, .fewOutputs] : [Conv2dShape.Strategy.columns] {
-        for budget in [1 << 20, 1] {  // budget 1: one grid row per band
+        for (budget, threads) in [(1 << 20, 1), (1 << 20, 3), (1, 1), (1, 3)] {
           shape.strategy = strategy
           shape.columnBudget = budget
-          let what = "\(n)×\(c)×\(h)×\(w) → \(o), k \(kh)×\(kw), s \(s), p \(p), g \(g), \(strategy), budget \(budget)"
+          ComputeThreads.set(threads)
+          defer { ComputeThreads.set(savedThreads) }
+          let what = "\(n)×\(c)×\(h)×\(w) → \(o), k \(kh)×\(kw), s \(s), p \(p), g \(g), \(strategy), "
+            + "budget \(budget), \(threads) threads"
           let y = Tensor(uninitialized: gy.shape), gx = Tensor(uninitialized: x.shape)
           let gw = Tensor(uninitialized: wt.shape), gwAgain = Tensor(uninitialized: wt.shape)
           shape.forwardAndWeightGradient(x: x.storage.base, w: wt.storage.base, y: y.storage.base,
