@@ -1,34 +1,33 @@
 import CBLAS
 
 /// How a convolution pass walks its grid: per image, `count` bands of `height` grid rows (the last may be shorter),
-/// the image × band items split over `workers` threads.
+/// split over `workers` threads: whole images each when there are several images, else bands of the one image.
 ///
-/// One worker: BLAS and the data-movement kernels each use all `ComputeThreads`. Several workers (passes whose
-/// bands write disjoint outputs: a forward through columns, weight gradients): each worker runs its share of the
-/// items on one thread, BLAS included, into its own column buffer and its own partial weight gradient, summed at
-/// the end. (col2im passes stay on one worker: neighbouring bands add into the same image rows.)
+/// One worker: BLAS and the data-movement kernels each use all `ComputeThreads`. Several workers: each runs its
+/// share on one thread, BLAS included, with its own column buffer, its own partial weight gradient (summed at the
+/// end) and, when bands of one image are split (`sharesImage`) and col2im adds neighbouring bands into the same
+/// image rows, its own copy of that image (added in at the end).
 // NOTE: BLAS splits a GEMM over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
 // there and measured no faster on 2 threads than on 1 (81 vs 80 GFLOP/s for 147×32×3082), so its K is split here.
-// Whole bands per thread also need fewer thread wake-ups than a threaded GEMM per band.
+// Whole bands per thread also need fewer thread wake-ups than a threaded GEMM and im2col per band.
 struct BandPlan {
   let height: Int, count: Int, workers: Int
+  /// Several workers on the bands of a single image.
+  let sharesImage: Bool
 }
 
 extension Conv2dShape {
-  /// Bands whose column buffer of `rows` rows × gridW floats stays within `columnBudget`; with `splitOverThreads`
-  /// enough (and, for one image, a multiple of the thread count) to give every thread an equal share.
-  func bandPlan(rows: Int, gridH: Int, gridW: Int, splitOverThreads: Bool) -> BandPlan {
-    let threads = splitOverThreads ? ComputeThreads.count : 1
+  /// Bands whose column buffer of `rows` rows × gridW floats stays within `columnBudget`; for one image on several
+  /// threads, a multiple of the thread count so that each thread gets an equal share.
+  func bandPlan(rows: Int, gridH: Int, gridW: Int) -> BandPlan {
+    let threads = ComputeThreads.count
     let most = max(1, columnBudget / max(rows * gridW, 1))
     var bands = (gridH + most - 1) / most
-    if threads > 1 {
-      bands = max(bands, (threads + batch - 1) / batch)
-      if batch == 1 { bands = (bands + threads - 1) / threads * threads }
-      bands = min(bands, gridH)
-    }
+    if threads > 1 && batch == 1 { bands = min(gridH, (max(bands, threads) + threads - 1) / threads * threads) }
     let height = (gridH + bands - 1) / bands
     let count = (gridH + height - 1) / height
-    return BandPlan(height: height, count: count, workers: min(threads, batch * count))
+    let workers = min(threads, batch == 1 ? count : batch)
+    return BandPlan(height: height, count: count, workers: workers, sharesImage: workers > 1 && batch == 1)
   }
 
   /// Calls `body(worker, image, gridRows, isFirst)` for every image and band of `plan`, isFirst marking a worker's
@@ -42,11 +41,37 @@ extension Conv2dShape {
       }
     }
     if plan.workers == 1 { return run(0, 0..<items) }
+    // Items are image-major, so splitting at multiples of `count` gives whole images (batch > 1).
+    let unit = batch == 1 ? 1 : plan.count, units = items / unit
     openblas_set_num_threads(1)
     defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
     parallelFor(plan.workers) { workers in
-      for worker in workers { run(worker, items * worker / plan.workers ..< items * (worker + 1) / plan.workers) }
+      for w in workers { run(w, unit * (units * w / plan.workers) ..< unit * (units * (w + 1) / plan.workers)) }
     }
+  }
+
+  /// Zeroed private copies of one image for workers 1…, when they share the image (see `BandPlan`).
+  func privateImages(_ plan: BandPlan, imageSize: Int) -> TensorStorage? {
+    guard plan.sharesImage else { return nil }
+    let copies = TensorStorage(count: (plan.workers - 1) * imageSize)
+    zeroFill(copies.base, copies.count)
+    return copies
+  }
+
+  /// The image worker `worker` adds image `n` into: its private copy, or `out` itself.
+  func target(_ out: UnsafeMutablePointer<Float>, _ n: Int, imageSize: Int, worker: Int,
+              _ copies: TensorStorage?) -> UnsafeMutablePointer<Float> {
+    guard let copies, worker > 0 else { return out + n * imageSize }
+    return copies.base + (worker - 1) * imageSize
+  }
+}
+
+/// out += each private copy (the single image shared by workers).
+func addPrivateImages(_ copies: TensorStorage?, into out: UnsafeMutablePointer<Float>, imageSize: Int) {
+  guard let copies else { return }
+  let parts = copies.count / max(imageSize, 1), p = copies.base
+  parallelFor(imageSize, grain: 1 << 14) { r in
+    for k in 0..<parts { let q = p + k * imageSize; for i in r { out[i] += q[i] } }
   }
 }
 

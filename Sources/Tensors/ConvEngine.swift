@@ -94,7 +94,7 @@ struct Conv2dShape {
                            gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
     let g = inputGeometry
-    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth, splitOverThreads: true)
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
     let colSize = g.rows * plan.height * outWidth
     let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
     // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
@@ -135,19 +135,25 @@ struct Conv2dShape {
   private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
     let g = inputGeometry
-    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth, splitOverThreads: false)
-    let scratch = isPointwise ? nil : TensorStorage(count: g.rows * plan.height * outWidth)
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
+    let colSize = g.rows * plan.height * outWidth
+    let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
+    let copies = isPointwise ? nil : privateImages(plan, imageSize: inputImageSize)
     if scratch != nil { zeroFill(gx, batch * inputImageSize) }
-    forEachBand(plan, gridH: outHeight) { _, n, rows, _ in
+    forEachBand(plan, gridH: outHeight) { worker, n, rows, _ in
       let cols = rows.count * outWidth, gxn = gx + n * inputImageSize
-      let (c, ldc) = scratch.map { ($0.base, cols) } ?? (gxn + rows.lowerBound * outWidth, height * width)
+      let (c, ldc) = scratch.map { ($0.base + worker * colSize, cols) } ?? (gxn + rows.lowerBound * outWidth, height * width)
       for gi in 0..<groups {
         sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
               b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
               beta: 0, c: c + gi * kg * ldc, ldc: ldc)
       }
-      if scratch != nil { col2im(c, g, band: rows, gxn) }
+      if scratch != nil {
+        col2im(c, g, band: rows, target(gx, n, imageSize: inputImageSize, worker: worker, copies),
+               parallel: plan.workers == 1)
+      }
     }
+    addPrivateImages(copies, into: gx, imageSize: inputImageSize)
     withExtendedLifetime(scratch) {}
   }
 }

@@ -32,14 +32,19 @@ extension Conv2dShape {
 
   func fewOutputsForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     let g = outputGeometry, pixels = height * width
-    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width, splitOverThreads: false)
-    let wr = rearrangedWeight(w), p = TensorStorage(count: g.rows * plan.height * width)
+    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width)
+    let pSize = g.rows * plan.height * width
+    let wr = rearrangedWeight(w), p = TensorStorage(count: plan.workers * pSize)
+    let copies = privateImages(plan, imageSize: outputImageSize)
     zeroFill(y, batch * outputImageSize)
-    forEachBand(plan, gridH: height) { _, n, rows, _ in
+    forEachBand(plan, gridH: height) { worker, n, rows, _ in
+      let pw = p.base + worker * pSize
       sgemm(m: g.rows, n: rows.count * width, k: inChannels, a: wr.base, lda: inChannels,
-            b: x + n * inputImageSize + rows.lowerBound * width, ldb: pixels, beta: 0, c: p.base, ldc: rows.count * width)
-      col2im(p.base, g, band: rows, y + n * outputImageSize)
+            b: x + n * inputImageSize + rows.lowerBound * width, ldb: pixels, beta: 0, c: pw, ldc: rows.count * width)
+      col2im(pw, g, band: rows, target(y, n, imageSize: outputImageSize, worker: worker, copies),
+             parallel: plan.workers == 1)
     }
+    addPrivateImages(copies, into: y, imageSize: outputImageSize)
     withExtendedLifetime((wr, p)) {}
   }
 
@@ -49,8 +54,7 @@ extension Conv2dShape {
     let g = outputGeometry, pixels = height * width, taps = kernelH * kernelW
     let wr = gx == nil ? nil : w.map(rearrangedWeight)
     let needW = gw != nil && x != nil
-    // Bands write disjoint columns of gx, so both GEMMs of a band can run on one worker.
-    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width, splitOverThreads: needW)
+    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width)  // bands write disjoint columns of gx
     let qSize = g.rows * plan.height * width
     let q = TensorStorage(count: plan.workers * qSize)
     let gwr = needW ? TensorStorage(count: plan.workers * weightCount) : nil

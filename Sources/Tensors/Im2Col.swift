@@ -76,17 +76,20 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
 
 /// image += col2im(col): the adjoint of `im2col` for grid rows `band`, each column entry added to the pixel it
 /// was read from. Written as a gather per image row (channel c, row iy) so that the work splits evenly over
-/// threads whatever the channel count (an RGB head has three) and no two threads write the same row.
+/// threads whatever the channel count (an RGB head has three) and no two threads write the same row; with
+/// `parallel` false, on the caller's thread.
 func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·gridW)
             _ g: ConvGeometry, band: Range<Int>,
-            _ image: UnsafeMutablePointer<Float>) {  // (channels, height, width), accumulated into
+            _ image: UnsafeMutablePointer<Float>,  // (channels, height, width), accumulated into
+            parallel: Bool = true) {
   let cols = band.count &* g.gridW, plane = g.height &* g.width
   // Tap rows reach dy ∈ [−padH, kh − 1 − padH]: the image rows this band touches.
   let top = max(0, band.lowerBound &* g.stride &- g.padH)
   let bottom = min(g.height, (band.upperBound &- 1) &* g.stride &+ g.kernelH &- g.padH)
   let span = bottom &- top
   guard span > 0 else { return }
-  parallelFor(g.channels &* span, grain: max(1, 8192 / max(g.kernelH &* g.width, 1))) { items in
+  let items = g.channels &* span
+  parallelFor(items, grain: parallel ? max(1, 8192 / max(g.kernelH &* g.width, 1)) : items) { items in
     for item in items {
       let c = item / span, iy = top &+ item % span
       let dst = image + (c &* plane &+ iy &* g.width)
