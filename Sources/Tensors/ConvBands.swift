@@ -1,5 +1,9 @@
 import CBLAS
 
+// NOTE: BLAS splits a GEMM over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
+// there and measured no faster on 2 threads than on 1 (81 vs 80 GFLOP/s for 147×32×3082), so its K is split here.
+// Whole bands per thread also need fewer thread wake-ups than a threaded GEMM and im2col per band.
+
 /// How a convolution pass walks its grid: per image, `count` bands of `height` grid rows (the last may be shorter),
 /// split over `workers` threads: whole images each when there are several images, else bands of the one image.
 ///
@@ -7,9 +11,6 @@ import CBLAS
 /// share on one thread, BLAS included, with its own column buffer, its own partial weight gradient (summed at the
 /// end) and, when bands of one image are split (`sharesImage`) and col2im adds neighbouring bands into the same
 /// image rows, its own copy of that image (added in at the end).
-// NOTE: BLAS splits a GEMM over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
-// there and measured no faster on 2 threads than on 1 (81 vs 80 GFLOP/s for 147×32×3082), so its K is split here.
-// Whole bands per thread also need fewer thread wake-ups than a threaded GEMM and im2col per band.
 struct BandPlan {
   let height: Int, count: Int, workers: Int
   /// Several workers on the bands of a single image.

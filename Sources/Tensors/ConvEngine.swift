@@ -15,6 +15,7 @@ import CBLAS
 /// - `.columns`: per image, y[O, Ho·Wo] = W[O, C·kh·kw] × im2col(x)[C·kh·kw, Ho·Wo], built a band of output rows
 ///   at a time so the column buffer stays under `columnBudget` floats; a 1×1 stride-1 convolution uses x itself.
 /// - `.fewOutputs` (stride 1, no groups): the GEMMs run over O·kh·kw rows instead of O (ConvFewOutputs.swift).
+/// On several threads the bands are shared out among them (ConvBands.swift).
 struct Conv2dShape {
   enum Strategy { case columns, fewOutputs }
 
