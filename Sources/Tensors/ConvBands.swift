@@ -22,10 +22,11 @@ extension Conv2dShape {
   /// threads, a multiple of the thread count so that each thread gets an equal share.
   func bandPlan(rows: Int, gridH: Int, gridW: Int) -> BandPlan {
     let threads = ComputeThreads.count
-    let most = max(1, columnBudget / max(rows * gridW, 1))
-    var bands = (gridH + most - 1) / most
-    if threads > 1 && batch == 1 { bands = min(gridH, (max(bands, threads) + threads - 1) / threads * threads) }
-    let height = (gridH + bands - 1) / bands
+    var height = equalBandHeight(gridH, most: columnBudget / max(rows * gridW, 1))
+    if threads > 1 && batch == 1 {
+      let bands = min(gridH, ((gridH + height - 1) / height + threads - 1) / threads * threads)
+      height = (gridH + bands - 1) / bands
+    }
     let count = (gridH + height - 1) / height
     let workers = min(threads, batch == 1 ? count : batch)
     return BandPlan(height: height, count: count, workers: workers, sharesImage: workers > 1 && batch == 1)
@@ -44,11 +45,7 @@ extension Conv2dShape {
     if plan.workers == 1 { return run(0, 0..<items) }
     // Items are image-major, so splitting at multiples of `count` gives whole images (batch > 1).
     let unit = batch == 1 ? 1 : plan.count, units = items / unit
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
-    parallelFor(plan.workers) { workers in
-      for w in workers { run(w, unit * (units * w / plan.workers) ..< unit * (units * (w + 1) / plan.workers)) }
-    }
+    onWorkers(plan.workers) { w in run(w, unit * (units * w / plan.workers) ..< unit * (units * (w + 1) / plan.workers)) }
   }
 
   /// Zeroed private copies of one image for workers 1…, when they share the image (see `BandPlan`).
@@ -65,6 +62,19 @@ extension Conv2dShape {
     guard let copies, worker > 0 else { return out + n * imageSize }
     return copies.base + (worker - 1) * imageSize
   }
+}
+
+/// The height of the fewest equal bands of at most `most` (≥ 1) rows that cover `gridH` rows.
+func equalBandHeight(_ gridH: Int, most: Int) -> Int {
+  let bands = (gridH + max(most, 1) - 1) / max(most, 1)
+  return (gridH + bands - 1) / max(bands, 1)
+}
+
+/// Runs `body(worker)` for workers 0..<n, each on its own thread with BLAS single-threaded meanwhile.
+func onWorkers(_ n: Int, _ body: (Int) -> Void) {
+  openblas_set_num_threads(1)
+  defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
+  parallelFor(n) { workers in for w in workers { body(w) } }
 }
 
 /// out += each private copy (the single image shared by workers).

@@ -122,18 +122,19 @@ struct Conv2dShape {
         }
       }
     }
-    if let gw, let gwt {  // gw[gi·og + o, j] = Σ_workers gwᵀ[gi][j, o]
-      let p = gwt.base
-      sumPartials(p, count: weightCount, parts: plan.workers)
-      for gi in 0..<groups {
-        for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = p[(gi * kg + j) * og + o] } }
-      }
+    if let gw, let gwt {
+      sumPartials(gwt.base, count: weightCount, parts: plan.workers)
+      transposeIntoWeight(gwt.base, gw)
     }
     withExtendedLifetime(scratch) {}
   }
 
   /// gx = col2im(Wᵀ · gy) per band (for 1×1 stride-1: gx = Wᵀ · gy directly).
   private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
+    let threads = ComputeThreads.count
+    if batch == 1 && threads > 1 && groups == 1 && !isPointwise && inChannels >= 2 * threads {
+      return channelSplitInputGradient(gy: gy, w: w, gx: gx, threads: threads)
+    }
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
     let g = inputGeometry
     let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
@@ -156,6 +157,41 @@ struct Conv2dShape {
     }
     addPrivateImages(copies, into: gx, imageSize: inputImageSize)
     withExtendedLifetime(scratch) {}
+  }
+}
+
+extension Conv2dShape {
+  /// gx = col2im(Wᵀ · gy) for one image on several threads: each thread takes a share of the input channels (its
+  /// rows of Wᵀ, its planes of gx) over all bands, so no two threads add into the same pixels and no thread needs
+  /// a private copy of gx.
+  private func channelSplitInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                         gx: UnsafeMutablePointer<Float>, threads: Int) {
+    let taps = kernelH * kernelW, kg = inChannels * taps, plane = outHeight * outWidth
+    let share = (inChannels + threads - 1) / threads
+    let band = equalBandHeight(outHeight, most: columnBudget / max(share * taps * outWidth, 1))
+    let colSize = share * taps * band * outWidth
+    let scratch = TensorStorage(count: threads * colSize)
+    zeroFill(gx, inputImageSize)
+    onWorkers(threads) { t in
+      let c0 = inChannels * t / threads, c1 = inChannels * (t + 1) / threads, col = scratch.base + t * colSize
+      var g = inputGeometry
+      g.channels = c1 - c0
+      for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
+        let rows = r0..<min(outHeight, r0 + band), cols = rows.count * outWidth
+        sgemm(transA: true, m: g.rows, n: cols, k: outChannels, a: w + c0 * taps, lda: kg, b: gy + r0 * outWidth,
+              ldb: plane, beta: 0, c: col, ldc: cols)
+        col2im(col, g, band: rows, gx + c0 * height * width, parallel: false)
+      }
+    }
+    withExtendedLifetime(scratch) {}
+  }
+
+  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]).
+  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
+    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW
+    for gi in 0..<groups {
+      for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = gwt[(gi * kg + j) * og + o] } }
+    }
   }
 }
 

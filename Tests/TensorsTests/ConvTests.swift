@@ -37,6 +37,7 @@ final class ConvTests: XCTestCase {
     (1, 3, 6, 8, 4, 1, 1, 2, 1, 1),    // 1×1 with stride and padding goes through im2col
     (1, 6, 7, 9, 6, 3, 3, 2, 0, 6),    // depthwise
     (1, 4, 9, 9, 8, 3, 3, 1, 2, 2),
+    (1, 7, 11, 9, 5, 3, 3, 2, 1, 1),   // input gradient split by channels on several threads
     (1, 8, 13, 12, 3, 7, 7, 1, 3, 1),  // few outputs
     (2, 5, 12, 10, 2, 7, 7, 1, 0, 1),  // few outputs, no padding
     (1, 4, 7, 6, 2, 3, 5, 1, 1, 1),    // non-square kernel
