@@ -12,7 +12,7 @@ struct BenchConv: ParsableCommand {
 
   @Option(help: "Compute threads (BLAS and kernels).") var threads: Int = ComputeThreads.count
   @Option(help: "Timed forward+backward repetitions per layer and round.") var iters: Int = 5
-  @Option(help: "Rounds over all layers (and sgemm); each layer's best time is kept.") var rounds: Int = 6
+  @Option(help: "Rounds over all layers (and sgemm); each layer's best time is kept.") var rounds: Int = 10
 
   /// One generator convolution: its input (already reflection-padded where the generator pads), its weight, and
   /// how often it occurs in the generator.
