@@ -45,7 +45,9 @@ extension Conv2dShape {
     if plan.workers == 1 { return run(0, 0..<items) }
     // Items are image-major, so splitting at multiples of `count` gives whole images (batch > 1).
     let unit = batch == 1 ? 1 : plan.count, units = items / unit
-    onWorkers(plan.workers) { w in run(w, unit * (units * w / plan.workers) ..< unit * (units * (w + 1) / plan.workers)) }
+    onWorkers(plan.workers) { w in
+      run(w, unit * (units * w / plan.workers) ..< unit * (units * (w + 1) / plan.workers))
+    }
   }
 
   /// Zeroed private copies of one image for workers 1…, when they share the image (see `BandPlan`).

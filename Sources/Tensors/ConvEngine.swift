@@ -130,7 +130,8 @@ struct Conv2dShape {
   }
 
   /// gx = col2im(Wᵀ · gy) per band (for 1×1 stride-1: gx = Wᵀ · gy directly).
-  private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
+  private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                    gx: UnsafeMutablePointer<Float>) {
     let threads = ComputeThreads.count
     if batch == 1 && threads > 1 && groups == 1 && !isPointwise && inChannels >= 2 * threads {
       return channelSplitInputGradient(gy: gy, w: w, gx: gx, threads: threads)
@@ -144,7 +145,8 @@ struct Conv2dShape {
     if scratch != nil { zeroFill(gx, batch * inputImageSize) }
     forEachBand(plan, gridH: outHeight) { worker, n, rows, _ in
       let cols = rows.count * outWidth, gxn = gx + n * inputImageSize
-      let (c, ldc) = scratch.map { ($0.base + worker * colSize, cols) } ?? (gxn + rows.lowerBound * outWidth, height * width)
+      let (c, ldc) = scratch.map { ($0.base + worker * colSize, cols) }
+        ?? (gxn + rows.lowerBound * outWidth, height * width)
       for gi in 0..<groups {
         sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
               b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
