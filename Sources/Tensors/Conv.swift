@@ -55,7 +55,7 @@ func channelSum(_ g: Tensor) -> Tensor {
   parallelFor(c, grain: max(1, 32768 / max(n * plane, 1))) { r in
     for ch in r {
       var s: Float = 0
-      for img in 0..<n { s += sum(pg + (img &* c &+ ch) &* plane, plane) }
+      for img in 0..<n { s += planeSum(pg + (img &* c &+ ch) &* plane, plane) }
       po[ch] = s
     }
   }
@@ -64,7 +64,7 @@ func channelSum(_ g: Tensor) -> Tensor {
 
 /// p[0] + … + p[count − 1], in sixteen interleaved partial sums (a strict left-to-right sum does not vectorise).
 @inline(__always)
-func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+private func planeSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
   var acc = SIMD16<Float>.zero
   var i = 0
   while i &+ 16 <= count {

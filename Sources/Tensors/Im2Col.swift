@@ -38,8 +38,8 @@ struct ConvGeometry {
   }
 }
 
-@inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a &+ b &- 1) / b) }
-@inline(__always) func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
+@inline(__always) private func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a &+ b &- 1) / b) }
+@inline(__always) private func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
 /// col[rows, band.count·gridW] = the im2col rows of `image` for grid rows `band` (every element written), on
 /// all compute threads or, with `parallel` false, on the caller's.
@@ -124,7 +124,7 @@ func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
 
 /// dst[i] = src[2i] for i in 0..<n.
 @inline(__always)
-func copyEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+private func copyEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
   var i = 0
   while i &+ 4 < n {
     let v = UnsafeRawPointer(src + 2 &* i).loadUnaligned(as: SIMD8<Float>.self)
@@ -136,7 +136,7 @@ func copyEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<F
 
 /// dst[2i] += src[i] for i in 0..<n.
 @inline(__always)
-func addToEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+private func addToEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
   var i = 0
   while i &+ 4 < n {
     let p = UnsafeMutableRawPointer(dst + 2 &* i)
