@@ -37,6 +37,8 @@ run: build
 
 ## bench: kernel, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
 bench: build
+	$(BIN) bench conv --threads 1
+	$(BIN) bench conv --threads 2
 	$(BIN) bench loader
 	$(MPIRUN) -np 2 $(BIN) bench allreduce
 

@@ -26,15 +26,9 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int = 1, padd
   let sw = x.requiresGrad ? w.saved(for: "conv2d") : nil
   let (xShape, wShape) = (x.shape, w.shape)
   return Tensor.record("conv2d", y, inputs: b.map { [x, w, $0] } ?? [x, w]) { gy in
-    var gx: Tensor?, gw: Tensor?
-    if let sw {
-      gx = Tensor(uninitialized: xShape)
-      shape.inputGradient(gy: gy.storage.base, w: try sw.get().storage.base, gx: gx!.storage.base)
-    }
-    if let sx {
-      gw = Tensor(uninitialized: wShape)
-      shape.weightGradient(gy: gy.storage.base, x: try sx.get().storage.base, gw: gw!.storage.base)
-    }
+    let gx = sw.map { _ in Tensor(uninitialized: xShape) }, gw = sx.map { _ in Tensor(uninitialized: wShape) }
+    shape.backward(gy: gy.storage.base, w: try sw?.get().storage.base, gx: gx?.storage.base,
+                   x: try sx?.get().storage.base, gw: gw?.storage.base)
     return [gx, gw, needB ? channelSum(gy) : nil]
   }
 }
@@ -61,7 +55,7 @@ func channelSum(_ g: Tensor) -> Tensor {
   parallelFor(c, grain: max(1, 32768 / max(n * plane, 1))) { r in
     for ch in r {
       var s: Float = 0
-      for img in 0..<n { s += sum(pg + (img &* c &+ ch) &* plane, plane) }
+      for img in 0..<n { s += planeSum(pg + (img &* c &+ ch) &* plane, plane) }
       po[ch] = s
     }
   }
@@ -70,7 +64,7 @@ func channelSum(_ g: Tensor) -> Tensor {
 
 /// p[0] + … + p[count − 1], in sixteen interleaved partial sums (a strict left-to-right sum does not vectorise).
 @inline(__always)
-func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+private func planeSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
   var acc = SIMD16<Float>.zero
   var i = 0
   while i &+ 16 <= count {

@@ -8,12 +8,14 @@ import CBLAS
 ///     weightGradient  gw[o, c, ky, kx] = Σ_{n, oy, ox} gy[n, o, oy, ox] · x[n, c, oy·s + ky − p, ox·s + kx − p]
 ///
 /// Shapes: x (batch, inChannels, height, width), w (outChannels, inChannels/groups, kh, kw),
-/// y (batch, outChannels, outHeight, outWidth). Every pass overwrites its result.
+/// y (batch, outChannels, outHeight, outWidth). Every pass overwrites its result. `backward` and
+/// `forwardAndWeightGradient` compute two passes in one walk where they share column matrices.
 ///
 /// Two strategies, both with all arithmetic in `cblas_sgemm`:
 /// - `.columns`: per image, y[O, Ho·Wo] = W[O, C·kh·kw] × im2col(x)[C·kh·kw, Ho·Wo], built a band of output rows
 ///   at a time so the column buffer stays under `columnBudget` floats; a 1×1 stride-1 convolution uses x itself.
 /// - `.fewOutputs` (stride 1, no groups): the GEMMs run over O·kh·kw rows instead of O (ConvFewOutputs.swift).
+/// On several threads the bands are shared out among them (ConvBands.swift).
 struct Conv2dShape {
   enum Strategy { case columns, fewOutputs }
 
@@ -22,7 +24,7 @@ struct Conv2dShape {
   let outHeight: Int, outWidth: Int
   var strategy: Strategy
   /// Most floats a column buffer may hold (tests lower it to exercise banding).
-  var columnBudget = 1 << 20
+  var columnBudget = 1 << 19
 
   init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelH: Int, kernelW: Int,
        stride: Int, padding: Int, groups: Int) {
@@ -31,8 +33,8 @@ struct Conv2dShape {
     (self.stride, self.padding, self.groups) = (stride, padding, groups)
     outHeight = (height + 2 * padding - kernelH) / stride + 1
     outWidth = (width + 2 * padding - kernelW) / stride + 1
-    // NOTE: with few output channels the .columns GEMMs have M = O (3 for an RGB head), which BLAS runs far
-    // below peak; .fewOutputs makes that dimension O·kh·kw.
+    // NOTE: with few output channels the .columns GEMMs have M = O; for the 7×7 32→3 head of a generator BLAS
+    // ran those at 6–8 GFLOP/s against ~90 for the (147, 32, pixels) GEMMs of .fewOutputs.
     let fewOutputsFits = stride == 1 && groups == 1 && padding < min(kernelH, kernelW) && kernelH * kernelW > 1
     strategy = fewOutputsFits && outChannels < 16 && outChannels < inChannels ? .fewOutputs : .columns
   }
@@ -48,106 +50,150 @@ struct Conv2dShape {
                  stride: stride, padH: padding, padW: padding, gridH: outHeight, gridW: outWidth)
   }
 
-  /// How many grid rows of `gridW` columns fit a column buffer of `rows` rows (at least one).
-  func bandHeight(rows: Int, gridW: Int) -> Int { max(1, columnBudget / max(rows * gridW, 1)) }
+  /// y = conv(x) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ, in one walk over the columns of x (the weight gradient of a
+  /// transposed convolution needs the same columns as its input gradient).
+  func forwardAndWeightGradient(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
+                                gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    guard (y != nil && w != nil) || (gw != nil && gy != nil) else { return }
+    switch strategy {
+    case .columns: columnsPass(x: x, w: w, y: y, gy: gy, gw: gw)
+    case .fewOutputs:
+      if let y, let w { fewOutputsForward(x: x, w: w, y: y) }
+      if let gw, let gy { fewOutputsBackward(gy: gy, w: nil, gx: nil, x: x, gw: gw) }
+    }
+  }
+
+  /// gx = convᵀ(gy) and/or gw = Σ_n gy_n · im2col(x_n)ᵀ: the backward of `forward`.
+  func backward(gy: UnsafePointer<Float>, w: UnsafePointer<Float>?, gx: UnsafeMutablePointer<Float>?,
+                x: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    guard (gx != nil && w != nil) || (gw != nil && x != nil) else { return }
+    switch strategy {
+    case .columns:
+      if let gx, let w { columnsInputGradient(gy: gy, w: w, gx: gx) }
+      if let gw, let x { columnsPass(x: x, w: nil, y: nil, gy: gy, gw: gw) }
+    case .fewOutputs: fewOutputsBackward(gy: gy, w: w, gx: gx, x: x, gw: gw)
+    }
+  }
 
   func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsForward(x: x, w: w, y: y)
-    case .fewOutputs: fewOutputsForward(x: x, w: w, y: y)
-    }
+    forwardAndWeightGradient(x: x, w: w, y: y, gy: nil, gw: nil)
   }
 
   func inputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsInputGradient(gy: gy, w: w, gx: gx)
-    case .fewOutputs: fewOutputsInputGradient(gy: gy, w: w, gx: gx)
-    }
+    backward(gy: gy, w: w, gx: gx, x: nil, gw: nil)
   }
 
   func weightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
-    switch strategy {
-    case .columns: columnsWeightGradient(gy: gy, x: x, gw: gw)
-    case .fewOutputs: fewOutputsWeightGradient(gy: gy, x: x, gw: gw)
-    }
+    backward(gy: gy, w: nil, gx: nil, x: x, gw: gw)
   }
 
   // MARK: .columns
 
-  /// Calls `body(band, b, ldb)` for each band of output rows of image `xn`, with b the column matrix of that band
-  /// (ldb its row stride): im2col into `scratch`, or x itself for a 1×1 stride-1 convolution.
-  private func forEachColumnBand(_ xn: UnsafePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?,
-                                 _ body: (Range<Int>, UnsafePointer<Float>, Int) -> Void) {
-    let g = inputGeometry
-    let band = bandHeight(rows: g.rows, gridW: outWidth)
-    for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
-      let rows = r0..<min(outHeight, r0 + band)
-      if let scratch {
-        im2col(xn, g, band: rows, scratch)
-        body(rows, scratch, rows.count * outWidth)
-      } else {
-        body(rows, xn + r0 * outWidth, height * width)
-      }
-    }
-  }
-
-  private func columnScratch(rows: Int) -> TensorStorage? {
-    isPointwise ? nil : TensorStorage(count: rows * min(outHeight, bandHeight(rows: rows, gridW: outWidth)) * outWidth)
-  }
-
-  private func columnsForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+  /// Per band of output rows of each image: b = im2col(x_n) (ldb its row stride; x itself when 1×1 stride-1), then
+  /// y = W·b and gwᵀ += b·gyᵀ group by group.
+  private func columnsPass(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
+                           gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let scratch = columnScratch(rows: inputGeometry.rows)
-    for n in 0..<batch {
-      let yn = y + n * outputImageSize
-      forEachColumnBand(x + n * inputImageSize, scratch?.base) { rows, b, ldb in
-        for gi in 0..<groups {
-          sgemm(m: og, n: rows.count * outWidth, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
-                beta: 0, c: yn + gi * og * plane + rows.lowerBound * outWidth, ldc: plane)
+    let g = inputGeometry
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
+    let colSize = g.rows * plan.height * outWidth
+    let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
+    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
+    let gwt = gw.map { _ in TensorStorage(count: plan.workers * weightCount) }
+    forEachBand(plan, gridH: outHeight) { worker, n, rows, first in
+      let cols = rows.count * outWidth, at = n * outputImageSize + rows.lowerBound * outWidth
+      let xn = x + n * inputImageSize
+      let (b, ldb): (UnsafePointer<Float>, Int)
+      if let scratch {
+        let col = scratch.base + worker * colSize
+        im2col(xn, g, band: rows, col, parallel: plan.workers == 1)
+        (b, ldb) = (UnsafePointer(col), cols)
+      } else {
+        (b, ldb) = (xn + rows.lowerBound * outWidth, plane)
+      }
+      for gi in 0..<groups {
+        if let y, let w {
+          sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
+                beta: 0, c: y + at + gi * og * plane, ldc: plane)
+        }
+        if let gwt, let gy {
+          sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
+                ldb: plane, beta: first ? 0 : 1, c: gwt.base + worker * weightCount + gi * og * kg, ldc: og)
         }
       }
+    }
+    if let gw, let gwt {
+      sumPartials(gwt.base, count: weightCount, parts: plan.workers)
+      transposeIntoWeight(gwt.base, gw)
     }
     withExtendedLifetime(scratch) {}
   }
 
   /// gx = col2im(Wᵀ · gy) per band (for 1×1 stride-1: gx = Wᵀ · gy directly).
-  private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
+  private func columnsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                    gx: UnsafeMutablePointer<Float>) {
+    let threads = ComputeThreads.count
+    if batch == 1 && threads > 1 && groups == 1 && !isPointwise && inChannels >= 2 * threads {
+      return channelSplitInputGradient(gy: gy, w: w, gx: gx, threads: threads)
+    }
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
     let g = inputGeometry
-    let band = bandHeight(rows: g.rows, gridW: outWidth)
-    let scratch = columnScratch(rows: g.rows)
-    if scratch != nil { gx.update(repeating: 0, count: batch * inputImageSize) }
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, gxn = gx + n * inputImageSize
+    let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
+    let colSize = g.rows * plan.height * outWidth
+    let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
+    let copies = isPointwise ? nil : privateImages(plan, imageSize: inputImageSize)
+    if scratch != nil { zeroFill(gx, batch * inputImageSize) }
+    forEachBand(plan, gridH: outHeight) { worker, n, rows, _ in
+      let cols = rows.count * outWidth, gxn = gx + n * inputImageSize
+      let (c, ldc) = scratch.map { ($0.base + worker * colSize, cols) }
+        ?? (gxn + rows.lowerBound * outWidth, height * width)
+      for gi in 0..<groups {
+        sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
+              b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
+              beta: 0, c: c + gi * kg * ldc, ldc: ldc)
+      }
+      if scratch != nil {
+        col2im(c, g, band: rows, target(gx, n, imageSize: inputImageSize, worker: worker, copies),
+               parallel: plan.workers == 1)
+      }
+    }
+    addPrivateImages(copies, into: gx, imageSize: inputImageSize)
+    withExtendedLifetime(scratch) {}
+  }
+}
+
+extension Conv2dShape {
+  /// gx = col2im(Wᵀ · gy) for one image on several threads: each thread takes a share of the input channels (its
+  /// rows of Wᵀ, its planes of gx) over all bands, so no two threads add into the same pixels and no thread needs
+  /// a private copy of gx.
+  private func channelSplitInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                         gx: UnsafeMutablePointer<Float>, threads: Int) {
+    let taps = kernelH * kernelW, kg = inChannels * taps, plane = outHeight * outWidth
+    let share = (inChannels + threads - 1) / threads
+    let band = equalBandHeight(outHeight, most: columnBudget / max(share * taps * outWidth, 1))
+    let colSize = share * taps * band * outWidth
+    let scratch = TensorStorage(count: threads * colSize)
+    zeroFill(gx, inputImageSize)
+    onWorkers(threads) { t in
+      let c0 = inChannels * t / threads, c1 = inChannels * (t + 1) / threads, col = scratch.base + t * colSize
+      var g = inputGeometry
+      g.channels = c1 - c0
       for r0 in Swift.stride(from: 0, to: outHeight, by: band) {
         let rows = r0..<min(outHeight, r0 + band), cols = rows.count * outWidth
-        let (c, ldc) = scratch.map { ($0.base, cols) } ?? (gxn + r0 * outWidth, height * width)
-        for gi in 0..<groups {
-          sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
-                b: gyn + gi * og * plane + r0 * outWidth, ldb: plane, beta: 0, c: c + gi * kg * ldc, ldc: ldc)
-        }
-        if scratch != nil { col2im(c, g, band: rows, gxn) }
+        sgemm(transA: true, m: g.rows, n: cols, k: outChannels, a: w + c0 * taps, lda: kg, b: gy + r0 * outWidth,
+              ldb: plane, beta: 0, c: col, ldc: cols)
+        col2im(col, g, band: rows, gx + c0 * height * width, parallel: false)
       }
     }
     withExtendedLifetime(scratch) {}
   }
 
-  /// gw = Σ_n gy_n · im2col(x_n)ᵀ, accumulated band by band (beta 1 after the first).
-  private func columnsWeightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
-    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
-    let scratch = columnScratch(rows: inputGeometry.rows)
-    var beta: Float = 0
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize
-      forEachColumnBand(x + n * inputImageSize, scratch?.base) { rows, b, ldb in
-        for gi in 0..<groups {
-          sgemm(transB: true, m: og, n: kg, k: rows.count * outWidth, a: gyn + gi * og * plane + rows.lowerBound * outWidth,
-                lda: plane, b: b + gi * kg * ldb, ldb: ldb, beta: beta, c: gw + gi * og * kg, ldc: kg)
-        }
-        beta = 1
-      }
+  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]).
+  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
+    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW
+    for gi in 0..<groups {
+      for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = gwt[(gi * kg + j) * og + o] } }
     }
-    withExtendedLifetime(scratch) {}
   }
 }
 

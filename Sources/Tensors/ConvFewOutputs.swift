@@ -30,62 +30,55 @@ extension Conv2dShape {
     return wr
   }
 
-  /// Calls `body(band, col)` for each band of input rows, with `col` a scratch buffer of O·kh·kw rows.
-  private func forEachInputBand(_ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-    let g = outputGeometry
-    let band = bandHeight(rows: g.rows, gridW: width)
-    let scratch = TensorStorage(count: g.rows * min(height, band) * width)
-    for r0 in Swift.stride(from: 0, to: height, by: band) { body(r0..<min(height, r0 + band), scratch.base) }
-    withExtendedLifetime(scratch) {}
-  }
-
   func fewOutputsForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     let g = outputGeometry, pixels = height * width
-    let wr = rearrangedWeight(w)
-    y.update(repeating: 0, count: batch * outputImageSize)
-    for n in 0..<batch {
-      let xn = x + n * inputImageSize, yn = y + n * outputImageSize
-      forEachInputBand { rows, p in
-        sgemm(m: g.rows, n: rows.count * width, k: inChannels, a: wr.base, lda: inChannels,
-              b: xn + rows.lowerBound * width, ldb: pixels, beta: 0, c: p, ldc: rows.count * width)
-        col2im(p, g, band: rows, yn)
-      }
+    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width)
+    let pSize = g.rows * plan.height * width
+    let wr = rearrangedWeight(w), p = TensorStorage(count: plan.workers * pSize)
+    let copies = privateImages(plan, imageSize: outputImageSize)
+    zeroFill(y, batch * outputImageSize)
+    forEachBand(plan, gridH: height) { worker, n, rows, _ in
+      let pw = p.base + worker * pSize
+      sgemm(m: g.rows, n: rows.count * width, k: inChannels, a: wr.base, lda: inChannels,
+            b: x + n * inputImageSize + rows.lowerBound * width, ldb: pixels, beta: 0, c: pw, ldc: rows.count * width)
+      col2im(pw, g, band: rows, target(y, n, imageSize: outputImageSize, worker: worker, copies),
+             parallel: plan.workers == 1)
     }
-    withExtendedLifetime(wr) {}
+    addPrivateImages(copies, into: y, imageSize: outputImageSize)
+    withExtendedLifetime((wr, p)) {}
   }
 
-  func fewOutputsInputGradient(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
-    let g = outputGeometry, pixels = height * width
-    let wr = rearrangedWeight(w)
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, gxn = gx + n * inputImageSize
-      forEachInputBand { rows, q in
-        im2col(gyn, g, band: rows, q)
-        sgemm(transA: true, m: inChannels, n: rows.count * width, k: g.rows, a: wr.base, lda: inChannels,
-              b: q, ldb: rows.count * width, beta: 0, c: gxn + rows.lowerBound * width, ldc: pixels)
-      }
-    }
-    withExtendedLifetime(wr) {}
-  }
-
-  func fewOutputsWeightGradient(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
+  /// gx = Wrᵀ·Q (when w and gx are given) and gw from gWr = Σ_n Q·xᵀ (when x and gw are given), sharing Q.
+  func fewOutputsBackward(gy: UnsafePointer<Float>, w: UnsafePointer<Float>?, gx: UnsafeMutablePointer<Float>?,
+                          x: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let g = outputGeometry, pixels = height * width, taps = kernelH * kernelW
-    let gwr = TensorStorage(count: weightCount)
-    var beta: Float = 0
-    for n in 0..<batch {
-      let gyn = gy + n * outputImageSize, xn = x + n * inputImageSize
-      forEachInputBand { rows, q in
-        im2col(gyn, g, band: rows, q)
-        sgemm(transB: true, m: g.rows, n: inChannels, k: rows.count * width, a: q, lda: rows.count * width,
-              b: xn + rows.lowerBound * width, ldb: pixels, beta: beta, c: gwr.base, ldc: inChannels)
-        beta = 1
+    let wr = gx == nil ? nil : w.map(rearrangedWeight)
+    let needW = gw != nil && x != nil
+    let plan = bandPlan(rows: g.rows, gridH: height, gridW: width)  // bands write disjoint columns of gx
+    let qSize = g.rows * plan.height * width
+    let q = TensorStorage(count: plan.workers * qSize)
+    let gwr = needW ? TensorStorage(count: plan.workers * weightCount) : nil
+    forEachBand(plan, gridH: height) { worker, n, rows, first in
+      let cols = rows.count * width, at = n * inputImageSize + rows.lowerBound * width, qw = q.base + worker * qSize
+      im2col(gy + n * outputImageSize, g, band: rows, qw, parallel: plan.workers == 1)
+      if let gx, let wr {
+        sgemm(transA: true, m: inChannels, n: cols, k: g.rows, a: wr.base, lda: inChannels,
+              b: qw, ldb: cols, beta: 0, c: gx + at, ldc: pixels)
+      }
+      if let x, let gwr {
+        sgemm(transB: true, m: g.rows, n: inChannels, k: cols, a: qw, lda: cols,
+              b: x + at, ldb: pixels, beta: first ? 0 : 1, c: gwr.base + worker * weightCount, ldc: inChannels)
       }
     }
-    let p = gwr.base
-    for o in 0..<outChannels {
-      for c in 0..<inChannels {
-        for t in 0..<taps { gw[(o * inChannels + c) * taps + t] = p[(o * taps + t) * inChannels + c] }
+    if let gw, let gwr {
+      let p = gwr.base
+      sumPartials(p, count: weightCount, parts: plan.workers)
+      for o in 0..<outChannels {
+        for c in 0..<inChannels {
+          for t in 0..<taps { gw[(o * inChannels + c) * taps + t] = p[(o * taps + t) * inChannels + c] }
+        }
       }
     }
+    withExtendedLifetime((wr, q)) {}
   }
 }

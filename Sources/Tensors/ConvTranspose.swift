@@ -30,15 +30,9 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int 
   let sw = x.requiresGrad ? w.saved(for: "conv_transpose2d") : nil
   let (xShape, wShape) = (x.shape, w.shape)
   return Tensor.record("conv_transpose2d", y, inputs: b.map { [x, w, $0] } ?? [x, w]) { gy in
-    var gx: Tensor?, gw: Tensor?
-    if let sw {
-      gx = Tensor(uninitialized: xShape)
-      adjoint.forward(x: gy.storage.base, w: try sw.get().storage.base, y: gx!.storage.base)
-    }
-    if let sx {
-      gw = Tensor(uninitialized: wShape)
-      adjoint.weightGradient(gy: try sx.get().storage.base, x: gy.storage.base, gw: gw!.storage.base)
-    }
+    let gx = sw.map { _ in Tensor(uninitialized: xShape) }, gw = sx.map { _ in Tensor(uninitialized: wShape) }
+    adjoint.forwardAndWeightGradient(x: gy.storage.base, w: try sw?.get().storage.base, y: gx?.storage.base,
+                                     gy: try sx?.get().storage.base, gw: gw?.storage.base)
     return [gx, gw, needB ? channelSum(gy) : nil]
   }
 }

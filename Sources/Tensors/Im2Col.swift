@@ -38,15 +38,17 @@ struct ConvGeometry {
   }
 }
 
-@inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a &+ b &- 1) / b) }
-@inline(__always) func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
+@inline(__always) private func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a &+ b &- 1) / b) }
+@inline(__always) private func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
-/// col[rows, band.count·gridW] = the im2col rows of `image` for grid rows `band` (every element written).
+/// col[rows, band.count·gridW] = the im2col rows of `image` for grid rows `band` (every element written), on
+/// all compute threads or, with `parallel` false, on the caller's.
 func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
             _ g: ConvGeometry, band: Range<Int>,
-            _ col: UnsafeMutablePointer<Float>) {  // (channels·kh·kw, band.count·gridW)
+            _ col: UnsafeMutablePointer<Float>,  // (channels·kh·kw, band.count·gridW)
+            parallel: Bool = true) {
   let cols = band.count &* g.gridW, plane = g.height &* g.width
-  parallelFor(g.rows, grain: max(1, 32768 / max(cols, 1))) { rows in
+  parallelFor(g.rows, grain: parallel ? max(1, 32768 / max(cols, 1)) : g.rows) { rows in
     for r in rows {
       let (c, dy, dx) = g.tap(r)
       let (lo, hi) = g.validColumns(dx)
@@ -59,10 +61,10 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
         } else {
           let src = src0 + iy &* g.width
           dst.update(repeating: 0, count: lo)
-          if g.stride == 1 {
-            (dst + lo).update(from: src + lo, count: hi &- lo)
-          } else {
-            for gx in lo..<hi { dst[gx] = src[gx &* g.stride] }
+          switch g.stride {
+          case 1: (dst + lo).update(from: src + lo, count: hi &- lo)
+          case 2: copyEvenElements(src + 2 &* lo, dst + lo, hi &- lo)
+          default: for gx in lo..<hi { dst[gx] = src[gx &* g.stride] }
           }
           (dst + hi).update(repeating: 0, count: g.gridW &- hi)
         }
@@ -73,32 +75,75 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
 }
 
 /// image += col2im(col): the adjoint of `im2col` for grid rows `band`, each column entry added to the pixel it
-/// was read from. Parallel over channels (each writes only its own plane).
+/// was read from. Written as a gather per image row (channel c, row iy) so that the work splits evenly over
+/// threads whatever the channel count (an RGB head has three) and no two threads write the same row; with
+/// `parallel` false, on the caller's thread.
 func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·gridW)
             _ g: ConvGeometry, band: Range<Int>,
-            _ image: UnsafeMutablePointer<Float>) {  // (channels, height, width), accumulated into
-  let cols = band.count &* g.gridW, plane = g.height &* g.width, kk = g.kernelH &* g.kernelW
-  parallelFor(g.channels, grain: max(1, 32768 / max(cols &* kk, 1))) { channels in
-    for c in channels {
-      for r in c &* kk ..< (c &+ 1) &* kk {
-        let (_, dy, dx) = g.tap(r)
-        let (lo, hi) = g.validColumns(dx)
-        if lo == hi { continue }
-        let dst0 = image + (c &* plane &+ dx)
-        var src = col + r &* cols
-        for gy in band {
-          let iy = gy &* g.stride &+ dy
-          if iy >= 0 && iy < g.height {
-            let dst = dst0 + iy &* g.width
-            if g.stride == 1 {
-              for gx in lo..<hi { dst[gx] += src[gx] }
-            } else {
-              for gx in lo..<hi { dst[gx &* g.stride] += src[gx] }
-            }
+            _ image: UnsafeMutablePointer<Float>,  // (channels, height, width), accumulated into
+            parallel: Bool = true) {
+  let cols = band.count &* g.gridW, plane = g.height &* g.width
+  // Tap rows reach dy ∈ [−padH, kh − 1 − padH]: the image rows this band touches.
+  let top = max(0, band.lowerBound &* g.stride &- g.padH)
+  let bottom = min(g.height, (band.upperBound &- 1) &* g.stride &+ g.kernelH &- g.padH)
+  let span = bottom &- top
+  guard span > 0 else { return }
+  let items = g.channels &* span
+  parallelFor(items, grain: parallel ? max(1, 8192 / max(g.kernelH &* g.width, 1)) : items) { items in
+    for item in items {
+      let c = item / span, iy = top &+ item % span
+      let dst = image + (c &* plane &+ iy &* g.width)
+      for ky in 0..<g.kernelH {
+        let (_, dy, _) = g.tap(ky &* g.kernelW)
+        let t = iy &- dy
+        guard t >= 0 && t % g.stride == 0 && band.contains(t / g.stride) else { continue }
+        for kx in 0..<g.kernelW {
+          let r = (c &* g.kernelH &+ ky) &* g.kernelW &+ kx
+          let (_, _, dx) = g.tap(r)
+          let (lo, hi) = g.validColumns(dx)
+          let src = col + (r &* cols &+ (t / g.stride &- band.lowerBound) &* g.gridW)
+          let row = dst + dx
+          switch g.stride {
+          case 1: for gx in lo..<hi { row[gx] += src[gx] }
+          case 2: addToEvenElements(src + lo, row + 2 &* lo, hi &- lo)
+          default: for gx in lo..<hi { row[gx &* g.stride] += src[gx] }
           }
-          src += g.gridW
         }
       }
     }
   }
+}
+
+/// p[0..<count] = 0 on all compute threads (the image that col2im then accumulates into).
+func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+  parallelFor(count, grain: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+}
+
+// NOTE: stride-2 rows are a large share of a downsampling layer's time when moved one float at a time. A SIMD8 at
+// 2i reaches element 2i + 7; stopping the vector loop while i + 4 < n keeps that within 2(n − 1), the last element.
+
+/// dst[i] = src[2i] for i in 0..<n.
+@inline(__always)
+private func copyEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  var i = 0
+  while i &+ 4 < n {
+    let v = UnsafeRawPointer(src + 2 &* i).loadUnaligned(as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(dst + i).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+    i &+= 4
+  }
+  while i < n { dst[i] = src[2 &* i]; i &+= 1 }
+}
+
+/// dst[2i] += src[i] for i in 0..<n.
+@inline(__always)
+private func addToEvenElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  var i = 0
+  while i &+ 4 < n {
+    let p = UnsafeMutableRawPointer(dst + 2 &* i)
+    var d = p.loadUnaligned(as: SIMD8<Float>.self)
+    d.evenHalf += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self)
+    p.storeBytes(of: d, as: SIMD8<Float>.self)
+    i &+= 4
+  }
+  while i < n { dst[2 &* i] += src[i]; i &+= 1 }
 }

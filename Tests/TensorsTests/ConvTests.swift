@@ -37,6 +37,7 @@ final class ConvTests: XCTestCase {
     (1, 3, 6, 8, 4, 1, 1, 2, 1, 1),    // 1×1 with stride and padding goes through im2col
     (1, 6, 7, 9, 6, 3, 3, 2, 0, 6),    // depthwise
     (1, 4, 9, 9, 8, 3, 3, 1, 2, 2),
+    (1, 7, 11, 9, 5, 3, 3, 2, 1, 1),   // input gradient split by channels on several threads
     (1, 8, 13, 12, 3, 7, 7, 1, 3, 1),  // few outputs
     (2, 5, 12, 10, 2, 7, 7, 1, 0, 1),  // few outputs, no padding
     (1, 4, 7, 6, 2, 3, 5, 1, 1, 1),    // non-square kernel
@@ -45,6 +46,7 @@ final class ConvTests: XCTestCase {
 
   func testGemmStrategiesMatchDirectLoops() {
     var rng = RandomStream(seed: 5, key: [0xC0])
+    let savedThreads = ComputeThreads.count
     for (n, c, h, w, o, kh, kw, s, p, g) in configurations {
       var shape = Conv2dShape(batch: n, inChannels: c, height: h, width: w, outChannels: o, kernelH: kh, kernelW: kw,
                               stride: s, padding: p, groups: g)
@@ -56,15 +58,22 @@ final class ConvTests: XCTestCase {
       shape.referenceWeightGradient(gy: gy.storage.base, x: x.storage.base, gw: gw0.storage.base)
 
       let fewOutputsFits = s == 1 && g == 1 && p < min(kh, kw)
+      // budget 1: one grid row per band; 3 threads: weight gradients split unevenly over workers
       for strategy in fewOutputsFits ? [.columns, .fewOutputs] : [Conv2dShape.Strategy.columns] {
-        for budget in [1 << 20, 1] {  // budget 1: one grid row per band
+        for (budget, threads) in [(1 << 20, 1), (1 << 20, 3), (1, 1), (1, 3)] {
           shape.strategy = strategy
           shape.columnBudget = budget
-          let what = "\(n)×\(c)×\(h)×\(w) → \(o), k \(kh)×\(kw), s \(s), p \(p), g \(g), \(strategy), budget \(budget)"
-          let y = Tensor(uninitialized: gy.shape), gx = Tensor(uninitialized: x.shape), gw = Tensor(uninitialized: wt.shape)
-          shape.forward(x: x.storage.base, w: wt.storage.base, y: y.storage.base)
-          shape.inputGradient(gy: gy.storage.base, w: wt.storage.base, gx: gx.storage.base)
-          shape.weightGradient(gy: gy.storage.base, x: x.storage.base, gw: gw.storage.base)
+          ComputeThreads.set(threads)
+          defer { ComputeThreads.set(savedThreads) }
+          let what = "\(n)×\(c)×\(h)×\(w) → \(o), k \(kh)×\(kw), s \(s), p \(p), g \(g), \(strategy), "
+            + "budget \(budget), \(threads) threads"
+          let y = Tensor(uninitialized: gy.shape), gx = Tensor(uninitialized: x.shape)
+          let gw = Tensor(uninitialized: wt.shape), gwAgain = Tensor(uninitialized: wt.shape)
+          shape.forwardAndWeightGradient(x: x.storage.base, w: wt.storage.base, y: y.storage.base,
+                                         gy: gy.storage.base, gw: gw.storage.base)
+          shape.backward(gy: gy.storage.base, w: wt.storage.base, gx: gx.storage.base,
+                         x: x.storage.base, gw: gwAgain.storage.base)
+          assertClose(gwAgain, gw0, rtol: 1e-4, atol: 1e-4, "weight gradient with input gradient \(what)")
           assertClose(y, y0, rtol: 1e-4, atol: 1e-4, "forward \(what)")
           assertClose(gx, gx0, rtol: 1e-4, atol: 1e-4, "input gradient \(what)")
           assertClose(gw, gw0, rtol: 1e-4, atol: 1e-4, "weight gradient \(what)")
@@ -132,5 +141,8 @@ final class ConvTests: XCTestCase {
     let frozen = Tensor.randn([4, 3, 3, 3], &rng), xg = x.requiringGrad()
     try conv2d(xg, frozen, nil).backward(Tensor.ones([1, 4, 6, 6]))
     XCTAssertEqual(xg.grad?.shape, [1, 3, 8, 8])
+    let b = Tensor([0, 0], [2]).requiringGrad()  // only the bias needs a gradient: gb = Σ gy per channel
+    try convTranspose2d(x, Tensor.randn([3, 2, 3, 3], &rng), b, stride: 2).backward(Tensor.ones([1, 2, 17, 17]))
+    XCTAssertEqual(b.grad?.scalars, [289, 289])
   }
 }
