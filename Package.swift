@@ -22,15 +22,17 @@ let package = Package(
     .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
     .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
+    .target(name: "Models", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
-      dependencies: ["Tensors", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Tensors", "NN", "Distributed", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: release),
 
     .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors", "Distributed", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )
