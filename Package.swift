@@ -26,9 +26,13 @@ let package = Package(
     .target(name: "CImageShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("z")]),
     .target(name: "Data", dependencies: ["Tensors", "CPNG", "CJPEG", "CImageShim"], swiftSettings: release),
     .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
+    .target(name: "Models", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
-      dependencies: ["Tensors", "NN", "Data", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Tensors", "NN", "Data", "Distributed", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: release),
 
     .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
@@ -36,6 +40,7 @@ let package = Package(
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "TestSupport"], exclude: ["Resources"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors", "Distributed", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,103 @@
+import NN
+import Tensors
+
+/// The command-line names of the reference code's network options (`--netG resnet_9blocks`, `--norm instance`, …),
+/// each an enum whose raw value is the name a user types.
+public protocol OptionName: RawRepresentable, CaseIterable where RawValue == String {}
+
+/// A value given for an option that is not one of its names.
+public struct UnknownOptionValue: Error, CustomStringConvertible {
+  public let option: String
+  public let value: String
+  public let expected: [String]
+  public var description: String {
+    "unknown value '\(value)' for \(option) (expected \(expected.joined(separator: ", ")))"
+  }
+}
+
+/// Any other option value the model cannot work with; names the option.
+public struct InvalidOption: Error, CustomStringConvertible {
+  public let option: String
+  public let reason: String
+  public init(_ option: String, _ reason: String) { self.option = option; self.reason = reason }
+  public var description: String { "\(option): \(reason)" }
+}
+
+extension OptionName {
+  /// The case called `name`, or an error naming `option` and the accepted names.
+  public static func parse(_ name: String, option: String) throws -> Self {
+    guard let value = Self(rawValue: name) else {
+      throw UnknownOptionValue(option: option, value: name, expected: allCases.map(\.rawValue))
+    }
+    return value
+  }
+}
+
+/// `--norm`: the normalisation after each inner conv (spec §1.3).
+public enum NormKind: String, OptionName, Sendable {
+  case instance, batch, none
+
+  /// A conv followed by a norm has a bias iff the norm is instance norm (the reference's `use_bias`; with `none`
+  /// the reference's placeholder is not InstanceNorm2d, so those convs have no bias either).
+  var convBias: Bool { self == .instance }
+
+  /// The layer at a norm position: InstanceNorm2d (no affine), BatchNorm2d (affine, running stats), or Identity,
+  /// which keeps the Sequential indices of the other two.
+  func layer(_ channels: Int) -> any UnaryLayer {
+    switch self {
+    case .instance: return InstanceNorm2d(channels)
+    case .batch: return BatchNorm2d(channels)
+    case .none: return Identity()
+    }
+  }
+}
+
+/// `--netG`: the generator architecture.
+public enum GeneratorArchitecture: String, OptionName, Sendable {
+  case resnet9Blocks = "resnet_9blocks"
+  case resnet6Blocks = "resnet_6blocks"
+
+  public var residualBlocks: Int { self == .resnet9Blocks ? 9 : 6 }
+}
+
+/// `--netD`: `basic` is the 70×70 PatchGAN (3 layers); `n_layers` takes `--n-layers-D`.
+public enum DiscriminatorArchitecture: String, OptionName, Sendable {
+  case basic
+  case nLayers = "n_layers"
+}
+
+/// `--init-type`: how Conv/ConvTranspose/Linear weights are drawn (spec §1.4), scaled by `--init-gain`.
+public enum InitType: String, OptionName, Sendable {
+  case normal, xavier, kaiming
+
+  public var scheme: WeightInit {
+    switch self {
+    case .normal: return .normal
+    case .xavier: return .xavierNormal
+    case .kaiming: return .kaimingNormal
+    }
+  }
+}
+
+/// The shared networks built from option values, initialised so that every rank holds the same weights.
+public enum Networks {
+  /// `--netG`: ResnetGenerator with 9 or 6 blocks, ngf filters in the first layer.
+  public static func generator(_ architecture: GeneratorArchitecture, inputNC: Int, outputNC: Int, ngf: Int,
+                               norm: NormKind, useDropout: Bool) -> ResnetGenerator {
+    ResnetGenerator(inputNC: inputNC, outputNC: outputNC, ngf: ngf, norm: norm, useDropout: useDropout,
+                    blocks: architecture.residualBlocks)
+  }
+
+  /// `--netD`: PatchGAN with 3 layers (`basic`) or `nLayers` (`n_layers`).
+  public static func discriminator(_ architecture: DiscriminatorArchitecture, inputNC: Int, ndf: Int, nLayers: Int,
+                                   norm: NormKind) -> NLayerDiscriminator {
+    NLayerDiscriminator(inputNC: inputNC, ndf: ndf, layers: architecture == .basic ? 3 : nLayers, norm: norm)
+  }
+
+  /// Re-initialises `network` (spec §1.4) from the stream keyed by (seed, weight init, name): every rank that builds
+  /// the network called `name` from the same seed gets the same weights, and two networks never share draws.
+  public static func initialize(_ network: Module, name: String, _ initType: InitType, gain: Float, seed: UInt64) {
+    var rng = RandomStream(seed: seed, key: [ModelRandomPurpose.weightInit.rawValue, stableKey(name)])
+    network.initWeights(initType.scheme, gain: gain, rng: &rng)
+  }
+}

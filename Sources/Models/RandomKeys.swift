@@ -1,0 +1,28 @@
+import NN
+import Tensors
+
+/// The purposes that key the models' random streams (the first key after the seed; the data pipeline has its own).
+public enum ModelRandomPurpose: UInt64, Sendable {
+  /// (seed, weightInit, network name): the same on every rank.
+  case weightInit = 0x40DE_0000
+  /// (seed, imagePool, pool name, step, rank, image index): inherently per rank.
+  case imagePool
+  /// (seed, dropout, network name, step, rank, layer): inherently per rank.
+  case dropout
+}
+
+/// A name as a random-stream key: FNV-1a over its UTF-8 bytes (stable across processes, unlike `Hasher`).
+func stableKey(_ name: String) -> UInt64 {
+  var h: UInt64 = 0xcbf2_9ce4_8422_2325
+  for byte in name.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+  return h
+}
+
+extension Module {
+  /// Points the k-th `Dropout` of the tree (in `modules()` order) at the stream (seed, key + [k]), so masks are a
+  /// function of the key (e.g. step and rank) and a resumed run draws what an uninterrupted one would.
+  func rekeyDropout(seed: UInt64, key: [UInt64]) {
+    let layers = modules().compactMap { $0 as? Dropout }
+    for (k, layer) in layers.enumerated() { layer.stream = RandomStream(seed: seed, key: key + [UInt64(k)]) }
+  }
+}

@@ -1,0 +1,58 @@
+import Distributed
+import NN
+import Tensors
+
+/// `--direction`: which way a two-domain model translates (BtoA swaps the roles of the image folders).
+public enum Direction: String, OptionName, Sendable {
+  case aToB = "AtoB"
+  case bToA = "BtoA"
+}
+
+/// One rank's batch: images by field name, each (N, C, H, W) in [−1, 1] ("A" and "B" for unpaired models; label
+/// maps and exemplars under their own names for others).
+public struct TrainingBatch {
+  public var fields: [String: Tensor]
+
+  public init(_ fields: [String: Tensor]) { self.fields = fields }
+
+  public init(a: Tensor, b: Tensor) { self.init(["A": a, "B": b]) }
+
+  /// The field called `name`, or an error naming it.
+  public func field(_ name: String) throws -> Tensor {
+    guard let t = fields[name] else {
+      throw InvalidOption("batch", "the model needs the field '\(name)', the batch has \(fields.keys.sorted())")
+    }
+    return t
+  }
+}
+
+/// A model as the training loop drives it: the loop owns the schedule, checkpoints and logs; the model owns one
+/// step, written in the order its paper describes. CycleGAN, CUT, EnCo, … conform.
+///
+/// The loop calls `prepare(context:)` once, on every rank, before the first step (after loading a checkpoint, if
+/// any), then `trainStep` with each rank's batch.
+public protocol TranslationModel: AnyObject {
+  /// Networks by their reference checkpoint name ("G_A", "G_B", "D_A", "D_B"), written as net_<name>.safetensors.
+  var networks: [(name: String, module: Module)] { get }
+  /// Optimisers by name ("G", "D"); a learning-rate schedule drives each.
+  var optimizers: [(name: String, optimizer: any Optimizer)] { get }
+
+  /// Registers the parameter groups whose gradients the context averages over ranks (a collective: every rank
+  /// calls it, with the same networks).
+  func prepare(context: ReplicaContext) throws
+
+  /// This rank's extra state to checkpoint (image pools), as named tensors; it may differ between ranks.
+  func extraState() -> [(name: String, tensor: Tensor)]
+  /// Restores what `extraState()` returned, checking every key before changing anything it names.
+  func loadExtraState(_ state: [String: Tensor]) throws
+
+  /// One training iteration on this rank's batch at global step `step` (counted from 0 over the whole run); returns
+  /// this rank's losses by reference name, in logging order (D_A, G_A, cycle_A, idt_A, …).
+  func trainStep(_ batch: TrainingBatch, step: Int, context: ReplicaContext) throws -> [(name: String, value: Double)]
+
+  /// The images of the last step for sample pages, by reference name (real_A, fake_B, rec_A, idt_B, …), detached.
+  func visuals() -> [(name: String, image: Tensor)]
+
+  /// Inference without gradient, in the networks' current mode: x (N, C, H, W) translated in `direction`.
+  func translate(_ x: Tensor, direction: Direction) -> Tensor
+}
