@@ -22,6 +22,7 @@ let package = Package(
     .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
     .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
+    .target(name: "Training", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
       dependencies: ["Tensors", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -31,6 +32,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )
