@@ -1,6 +1,6 @@
 # swift-i2i. `make run` and `make test` do all the set-up on a fresh Debian/Ubuntu machine.
 SWIFT   ?= swift
-PACKAGES = libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libjpeg62-turbo-dev pkg-config
+PACKAGES = libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev pkg-config
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 BIN      = .build/release/i2i
 # Open MPI refuses to run as root (containers, CI) without these; oversubscribe lets 2-3 ranks share 2 cores.
@@ -35,9 +35,10 @@ test: setup
 run: build
 	$(BIN) self-check
 
-## bench: kernel and step benchmarks (record the numbers in BENCHMARKS.md)
+## bench: kernel, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
 bench: build
-	$(BIN) self-check
+	$(BIN) bench loader
+	$(MPIRUN) -np 2 $(BIN) bench allreduce
 
 clean:
 	rm -rf .build

@@ -21,17 +21,22 @@ let package = Package(
 
     .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: release),
+    // NOTE: libjpeg reports errors by calling error_exit, which must not return; Swift cannot longjmp, so the
+    // decode runs inside this C shim's setjmp. It also exposes zlib for the gzip'd IDX files of `data prepare`.
+    .target(name: "CImageShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("z")]),
+    .target(name: "Data", dependencies: ["Tensors", "CPNG", "CJPEG", "CImageShim"], swiftSettings: release),
     .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
-    .target(name: "Training", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
+    .target(name: "Training", dependencies: ["Tensors", "NN", "Data", "Distributed"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
-      dependencies: ["Tensors", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Tensors", "NN", "Data", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: release),
 
     .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+    .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "TestSupport"], exclude: ["Resources"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]

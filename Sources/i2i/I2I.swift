@@ -5,11 +5,11 @@ struct I2I: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "i2i",
     abstract: "Data-parallel trainer for image-to-image translation GANs with contrastive losses.",
-    subcommands: [Bench.self, SelfCheck.self])
+    subcommands: [Bench.self, DataCommand.self, SelfCheck.self])
 }
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure kernels and steps; prints machine-readable summary lines last.",
-    subcommands: [BenchAllReduce.self])
+    subcommands: [BenchAllReduce.self, BenchLoader.self])
 }

@@ -1,0 +1,92 @@
+/// Paired images (reference `data/aligned_dataset.py`), in either layout users already have:
+/// - `<root>/<phase>/` of pix2pix-style images with A on the left half and B on the right (split at ⌊w/2⌋);
+/// - `<root>/<phase>A/` and `<root>/<phase>B/` matched by file name (path below the folder, extension ignored,
+///   so `x.jpg` pairs with a label map `x.png`).
+/// A and B share one crop and one flip, drawn for A's size.
+public struct AlignedDataset: ImageDataset {
+  public struct Pair: Equatable, Sendable {
+    public let a: String
+    /// nil: `a` holds both halves side by side.
+    public let b: String?
+  }
+
+  public let pairs: [Pair]
+  public let kindA: ImageKind
+  public let kindB: ImageKind
+  public let transform: TransformOptions
+
+  public init(root: String, phase: String = "train", kindA: ImageKind = .image(channels: 3),
+              kindB: ImageKind = .image(channels: 3), transform: TransformOptions = TransformOptions(),
+              maxSize: Int = .max) throws {
+    let folder = root + "/" + phase
+    let pairs: [Pair]
+    if ImageFolder.isDirectory(folder + "A") || ImageFolder.isDirectory(folder + "B") {
+      pairs = try AlignedDataset.match(folderA: folder + "A", folderB: folder + "B")
+    } else if ImageFolder.isDirectory(folder) {
+      pairs = try ImageFolder.list(folder).map { Pair(a: $0, b: nil) }
+    } else {
+      throw DataError.missingFolder(folder)
+    }
+    self.init(pairs: Array(pairs.prefix(maxSize)), kindA: kindA, kindB: kindB, transform: transform)
+  }
+
+  public init(pairs: [Pair], kindA: ImageKind = .image(channels: 3), kindB: ImageKind = .image(channels: 3),
+              transform: TransformOptions = TransformOptions()) {
+    precondition(!pairs.isEmpty, "AlignedDataset needs at least one pair")
+    self.pairs = pairs
+    self.kindA = kindA
+    self.kindB = kindB
+    self.transform = transform
+  }
+
+  public var count: Int { pairs.count }
+
+  /// Pairs the files of two folders by name; every file must have exactly one partner.
+  public static func match(folderA: String, folderB: String) throws -> [Pair] {
+    let a = try keyed(ImageFolder.list(folderA), below: folderA)
+    let b = try keyed(ImageFolder.list(folderB), below: folderB)
+    let onlyA = a.keys.filter { b[$0] == nil }.sorted(), onlyB = b.keys.filter { a[$0] == nil }.sorted()
+    guard onlyA.isEmpty && onlyB.isEmpty else {
+      throw DataError.unmatchedNames(folderA: folderA, folderB: folderB, onlyInA: Array(onlyA.prefix(5)),
+                                     onlyInB: Array(onlyB.prefix(5)))
+    }
+    return a.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { Pair(a: a[$0]!, b: b[$0]!) }
+  }
+
+  /// Files by their path below `folder` without extension.
+  private static func keyed(_ paths: [String], below folder: String) throws -> [String: String] {
+    var byName: [String: String] = [:]
+    for path in paths {
+      var key = String(path.dropFirst(folder.count + 1))
+      if let dot = key.lastIndex(of: "."), !key[dot...].contains("/") { key = String(key[..<dot]) }
+      if let other = byName[key] {
+        throw DataError.invalidOption("\(other) and \(path) have the same name; keep one of them")
+      }
+      byName[key] = path
+    }
+    return byName
+  }
+
+  public func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
+    let pair = pairs[slot.index]
+    let pathB = pair.b ?? pair.a
+    var imageA: Image, imageB: Image
+    if let b = pair.b {
+      imageA = try ImageFile.load(pair.a, channels: kindA.channels)
+      imageB = try ImageFile.load(b, channels: kindB.channels)
+    } else {
+      let ab = try ImageFile.load(pair.a, channels: 3)
+      guard ab.width >= 2 else { throw DataError.badImage(path: pair.a, reason: "too narrow to hold A and B side by side") }
+      let half = ab.width / 2
+      imageA = ab.cropped(x: 0, y: 0, width: half, height: ab.height).converted(channels: kindA.channels)
+      imageB = ab.cropped(x: half, y: 0, width: ab.width - half, height: ab.height).converted(channels: kindB.channels)
+    }
+    var random = slot.random(seed: seed, .augmentA)
+    let size = transform.resizedSize(width: imageA.width, height: imageA.height)
+    let parameters = try transform.drawParameters(width: size.width, height: size.height, path: pair.a, random: &random)
+    imageA = try transform.apply(imageA, parameters, filter: kindA.filter, path: pair.a)
+    imageB = try transform.apply(imageB, parameters, filter: kindB.filter, path: pathB)
+    return Sample(fields: ["A": Sample.Field(image: imageA, path: pair.a, kind: kindA),
+                           "B": Sample.Field(image: imageB, path: pathB, kind: kindB)])
+  }
+}
