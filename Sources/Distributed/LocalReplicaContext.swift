@@ -22,6 +22,8 @@ public final class LocalReplicaContext: ReplicaContext {
   public func allGatherDetached(_ x: Tensor) throws -> Tensor { x.detached() }
   public func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws {}
   public func broadcastBytesFromRoot(_ data: Data) throws -> Data { data }
+  public func allGatherBytes(_ data: Data) throws -> [Data] { [data] }
+  public func barrier() throws {}
   public func meanOverRanks(_ values: [Double]) throws -> [Double] { values }
   public func checkReplicasAgree(_ tensors: [(String, Tensor)]) throws {}
 }

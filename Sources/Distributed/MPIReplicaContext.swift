@@ -135,6 +135,18 @@ public final class MPIReplicaContext: ReplicaContext {
     return try collective { try self.communicator.broadcast(data, root: 0) }
   }
 
+  public func allGatherBytes(_ data: Data) throws -> [Data] {
+    guard size > 1 else { return [data] }
+    let (bytes, counts) = try collective { try self.communicator.allGatherVarying([UInt8](data)) }
+    var start = 0
+    return counts.map { n in defer { start += n }; return Data(bytes[start..<start + n]) }
+  }
+
+  public func barrier() throws {
+    guard size > 1 else { return }
+    try collective { try self.communicator.barrier() }
+  }
+
   public func meanOverRanks(_ values: [Double]) throws -> [Double] {
     guard size > 1 else { return values }
     var v = values

@@ -27,6 +27,10 @@ public protocol ReplicaContext: AnyObject {
   func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws
   /// Rank 0's bytes on every rank (lengths may differ before the call).
   func broadcastBytesFromRoot(_ data: Data) throws -> Data
+  /// Every rank's bytes, in rank order (per-rank state such as image pools, for a checkpoint).
+  func allGatherBytes(_ data: Data) throws -> [Data]
+  /// Waits until every rank has called it (after rank 0 writes a checkpoint).
+  func barrier() throws
   /// The mean over ranks of each value (losses for display).
   func meanOverRanks(_ values: [Double]) throws -> [Double]
   /// Checks that the tensors are bit-identical on every rank; a divergence names the first tensor that differs.

@@ -29,9 +29,23 @@ public struct TrainingBatch {
 /// A model as the training loop drives it: the loop owns the schedule, checkpoints and logs; the model owns one
 /// step, written in the order its paper describes. CycleGAN, CUT, EnCo, … conform.
 ///
-/// The loop calls `prepare(context:)` once, on every rank, before the first step (after loading a checkpoint, if
-/// any), then `trainStep` with each rank's batch.
+/// The loop calls, on every rank: `dataDependentInitialize` with the first batch (models that build heads from the
+/// data, such as CUT's PatchSampleF, do it here, so that a checkpoint can then be loaded into them); then loads a
+/// checkpoint if resuming, broadcasts every network and optimiser from rank 0, and calls `prepare(context:)`; then,
+/// per epoch, `beginEpoch` and `trainStep` with each rank's batch.
 public protocol TranslationModel: AnyObject {
+  /// Builds whatever depends on the first batch (lazily created heads and their optimisers). Collective: every rank
+  /// calls it with its own first batch. Default: nothing.
+  func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws
+
+  /// Called before the first step of each epoch, `epoch` numbered as the reference code numbers it (from
+  /// `--epoch-count`, 1 by default). Models whose objective changes with the epoch (EnCo's identity term) use it.
+  func beginEpoch(_ epoch: Int)
+
+  /// Whether, in the decay phase (epoch > n_epochs), the data set stops scale augmentation by loading at the crop
+  /// size (CUT and EnCo's unaligned data set do; CycleGAN's does not).
+  var loadsAtCropSizeWhileDecaying: Bool { get }
+
   /// Networks by their reference checkpoint name ("G_A", "G_B", "D_A", "D_B"), written as net_<name>.safetensors.
   var networks: [(name: String, module: Module)] { get }
   /// Optimisers by name ("G", "D"); a learning-rate schedule drives each.
@@ -55,4 +69,10 @@ public protocol TranslationModel: AnyObject {
 
   /// Inference without gradient, in the networks' current mode: x (N, C, H, W) translated in `direction`.
   func translate(_ x: Tensor, direction: Direction) -> Tensor
+}
+
+extension TranslationModel {
+  public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {}
+  public func beginEpoch(_ epoch: Int) {}
+  public var loadsAtCropSizeWhileDecaying: Bool { false }
 }

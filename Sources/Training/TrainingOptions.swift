@@ -1,6 +1,9 @@
 /// Everything a training run is configured with: the reference code's options (same names, in kebab-case on the
 /// command line) plus the distributed trainer's own. Saved as `<name>/train_opt.json` and in every checkpoint.
-public struct TrainingOptions: Codable, Equatable {
+///
+/// Defaults that differ between the reference models (schedule length, init, pool, NCE weights) come from
+/// `TrainingOptions(model:)`; the command line then overrides what the user gave.
+public struct TrainingOptions: Codable, Equatable, Sendable {
   // Paths and naming
   public var dataroot = ""
   public var name = "experiment_name"
@@ -35,13 +38,44 @@ public struct TrainingOptions: Codable, Equatable {
   public var epochCount = 1
   public var lr: Float = 0.0002
   public var beta1: Float = 0.5
+  public var beta2: Float = 0.999
   public var ganMode = "lsgan"
   public var poolSize = 50
   public var lrPolicy = "linear"
   public var lrDecayIters = 50
+  /// EnCo's warm-up: the lr rises linearly over this many epochs (0: off).
+  public var warmupEpochs = 0
+  // CycleGAN
   public var lambdaA: Float = 10
   public var lambdaB: Float = 10
   public var lambdaIdentity: Float = 0.5
+  // CUT, FastCUT and EnCo (spec §3.9, §4)
+  public var lambdaGAN: Float = 1
+  public var lambdaNCE: Float = 1
+  /// CUT's identity PatchNCE on target-domain images.
+  public var nceIdt = true
+  public var nceLayers = "0,4,8,12,16"
+  public var netF = "mlp_sample"
+  public var netFNC = 256
+  public var nceT: Float = 0.07
+  public var numPatches = 256
+  public var flipEquivariance = false
+  /// Where the negatives of a contrastive loss come from: `image`, `batch` or `global` (every rank's batch).
+  public var negatives = "image"
+  public var noAntialias = false
+  public var noAntialiasUp = false
+  /// EnCo: pixel identity weight, per-network learning rates, loss variant, identity cut-off, heads and sampling.
+  public var lambdaIDT: Float = 10
+  public var lrG: Float = 5e-5
+  public var lrD: Float = 2e-4
+  public var lrF: Float = 5e-5
+  public var encoLoss = "nce"
+  /// Epoch after which EnCo drops the identity branch (0: n_epochs).
+  public var stopIdtEpochs = 0
+  public var prjNorm = "BN"
+  public var oversampleRatio = 4
+  public var randomRatio: Float = 0.5
+  public var noPredictor = false
   // Logging, saving, resuming
   public var printFreq = 100
   public var saveEpochFreq = 5
@@ -56,12 +90,43 @@ public struct TrainingOptions: Codable, Equatable {
 
   public init() {}
 
+  /// The reference defaults of `model` (cyclegan, cut, fastcut, enco); an unknown model is an error naming it.
+  public init(model: String) throws {
+    self.init()
+    self.model = model
+    switch model {
+    case "cyclegan":
+      break
+    case "cut":
+      (nEpochs, nEpochsDecay, initType, poolSize) = (200, 200, "xavier", 0)
+    case "fastcut":
+      (nEpochs, nEpochsDecay, initType, poolSize) = (150, 50, "xavier", 0)
+      (lambdaNCE, nceIdt, flipEquivariance) = (10, false, true)
+    case "enco":
+      (nEpochs, nEpochsDecay, initType, poolSize) = (100, 100, "xavier", 0)
+      (lambdaNCE, nceLayers, netF, flipEquivariance) = (2, "3,7,13,18,24,28", "mlp_sample_with_DAG", true)
+    default:
+      throw TrainingOptionError(option: "--model", reason: "unknown model '\(model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
+    }
+  }
+
+  /// The models `i2i train --model` accepts.
+  public static let models = ["cyclegan", "cut", "fastcut", "enco"]
+
   /// The options as strings for `state.json` (every field, by its JSON name).
   public var asStrings: [String: String] {
     guard let data = try? JSONEncoder().encode(self),
           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object.mapValues { "\($0)" }
   }
+}
+
+/// An option value the trainer cannot work with; names the option.
+public struct TrainingOptionError: Error, CustomStringConvertible {
+  public let option: String
+  public let reason: String
+  public init(option: String, reason: String) { self.option = option; self.reason = reason }
+  public var description: String { "\(option): \(reason)" }
 }
 
 import Foundation
