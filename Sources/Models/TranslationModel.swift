@@ -64,6 +64,9 @@ public protocol TranslationModel: AnyObject {
   /// this rank's losses by reference name, in logging order (D_A, G_A, cycle_A, idt_A, …).
   func trainStep(_ batch: TrainingBatch, step: Int, context: ReplicaContext) throws -> [(name: String, value: Double)]
 
+  /// Facts about the last step worth logging next to the losses (e.g. "negatives_per_query"), by name.
+  func trainingStatistics() -> [(name: String, value: Double)]
+
   /// The images of the last step for sample pages, by reference name (real_A, fake_B, rec_A, idt_B, …), detached.
   func visuals() -> [(name: String, image: Tensor)]
 
@@ -75,4 +78,5 @@ extension TranslationModel {
   public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {}
   public func beginEpoch(_ epoch: Int) {}
   public var loadsAtCropSizeWhileDecaying: Bool { false }
+  public func trainingStatistics() -> [(name: String, value: Double)] { [] }
 }
