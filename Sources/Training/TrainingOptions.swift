@@ -113,6 +113,39 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   /// The models `i2i train --model` accepts.
   public static let models = ["cyclegan", "cut", "fastcut", "enco"]
 
+  /// `--lr-policy` with this run's schedule (warm-up and linear decay per epoch, step, cosine, or constant).
+  public func learningRatePolicy() throws -> LearningRatePolicy {
+    switch lrPolicy {
+    case "linear": return .linear(nEpochs: nEpochs, nEpochsDecay: nEpochsDecay, epochCount: epochCount, warmupEpochs: warmupEpochs)
+    case "step": return .step(every: max(lrDecayIters, 1))
+    case "cosine": return .cosine(tMax: max(nEpochs, 1))
+    case "constant": return .constant
+    default: throw TrainingOptionError(option: "--lr-policy", reason: "unknown policy '\(lrPolicy)' (expected linear, step, cosine, constant)")
+    }
+  }
+
+  /// The command-line spelling of a field: `nEpochsDecay` → `n-epochs-decay`, `lambdaA` → `lambda-A`,
+  /// `inputNC` → `input-nc`, `netG` → `netG`.
+  public static func flagName(_ field: String) -> String {
+    if let special = specialFlags[field] { return special }
+    var out = ""
+    for c in field {
+      if c.isUppercase { out += "-" + c.lowercased() } else { out.append(c) }
+    }
+    return out
+  }
+
+  static let specialFlags = ["netG": "netG", "netD": "netD", "netF": "netF", "netFNC": "netF-nc", "inputNC": "input-nc",
+                             "outputNC": "output-nc", "nLayersD": "n-layers-D", "lambdaA": "lambda-A", "lambdaB": "lambda-B",
+                             "lambdaGAN": "lambda-GAN", "lambdaNCE": "lambda-NCE", "lambdaIDT": "lambda-IDT",
+                             "nceT": "nce-T", "lrG": "lr-G", "lrD": "lr-D", "lrF": "lr-F", "checkpointsDir": "checkpoints-dir"]
+
+  static let encoder: JSONEncoder = {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return e
+  }()
+
   /// The options as strings for `state.json` (every field, by its JSON name).
   public var asStrings: [String: String] {
     guard let data = try? JSONEncoder().encode(self),
@@ -130,3 +163,4 @@ public struct TrainingOptionError: Error, CustomStringConvertible {
 }
 
 import Foundation
+import NN

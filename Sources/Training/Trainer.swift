@@ -1,0 +1,138 @@
+import Data
+import Distributed
+import Foundation
+import Models
+import NN
+import Tensors
+
+/// The training loop, the same for every model: epochs over the sharded loader, `model.trainStep` on each rank's
+/// batch, the learning-rate schedule per epoch, losses averaged over ranks for the logs, synchronised checkpoints,
+/// replica checks and sample pages.
+///
+/// Every rank runs `run()`; the collective calls (checkpoint gathers, loss means, replica checks, barriers) happen at
+/// the same steps on every rank because they depend only on the step counter and the global cursor.
+public final class Trainer {
+  public let options: TrainingOptions
+  public let context: ReplicaContext
+  public let model: any TranslationModel
+  /// `<checkpoints-dir>/<name>`
+  public let runDirectory: URL
+  let data: TrainingData
+  let store: CheckpointStore
+  let say: (String) -> Void
+  /// Where training stands: the next global step (from 0) and the sampler cursor of the next batch.
+  public internal(set) var step = 0
+  public internal(set) var cursor = SamplerCursor()
+  var log: LossLog?
+  var progress: Progress?
+  var lastSavedStep = -1
+
+  /// `say` prints a line for the user (rank 0's messages reach the terminal; pass a no-op elsewhere).
+  public init(options: TrainingOptions, context: ReplicaContext, say: @escaping (String) -> Void = { print($0) }) throws {
+    try Trainer.validate(options)
+    self.options = options
+    self.context = context
+    self.say = say
+    model = try ModelCatalog.make(options)
+    data = try TrainingData(options, loadsAtCropSizeWhileDecaying: model.loadsAtCropSizeWhileDecaying)
+    runDirectory = URL(fileURLWithPath: options.checkpointsDir).appendingPathComponent(options.name)
+    store = CheckpointStore(directory: runDirectory, keep: options.keep)
+  }
+
+  static func validate(_ o: TrainingOptions) throws {
+    let positive: [(String, Int)] = [("--batch-size", o.batchSize), ("--print-freq", o.printFreq),
+                                     ("--save-epoch-freq", o.saveEpochFreq), ("--keep", o.keep),
+                                     ("--replica-check-every", o.replicaCheckEvery), ("--epoch-count", o.epochCount)]
+    for (name, value) in positive where value < 1 {
+      throw TrainingOptionError(option: name, reason: "must be at least 1, got \(value)")
+    }
+    for (name, value) in [("--n-epochs", o.nEpochs), ("--n-epochs-decay", o.nEpochsDecay), ("--max-steps", o.maxSteps),
+                          ("--save-every-steps", o.saveEverySteps), ("--warmup-epochs", o.warmupEpochs)] where value < 0 {
+      throw TrainingOptionError(option: name, reason: "must be ≥ 0, got \(value)")
+    }
+    if o.lr <= 0 { throw TrainingOptionError(option: "--lr", reason: "must be positive, got \(o.lr)") }
+    _ = try o.learningRatePolicy()
+  }
+
+  /// Epochs of the whole run, counted as the reference does (from 0 here; the reference's epoch is + epoch-count).
+  var epochs: Int { options.nEpochs + options.nEpochsDecay + 1 - options.epochCount }
+
+  /// Trains until the last epoch or `--max-steps`; writes the final checkpoint.
+  public func run() throws {
+    let resumed = try resume()
+    var loader: DataLoader? = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor)
+    defer { loader?.stop() }
+    var first: Batch? = try loader!.next()
+    try model.dataDependentInitialize(data.trainingBatch(first!), context: context)
+    if let resumed { try loadCheckpoint(resumed) }
+    try synchronizeReplicas()
+    try model.prepare(context: context)
+    if context.rank == 0 { try openOutputs() }
+    let policy = try options.learningRatePolicy()
+    let schedulers = model.optimizers.map { LearningRateScheduler($0.optimizer, policy: policy, stepCount: cursor.epoch) }
+
+    while cursor.epoch < epochs && !reachedMaxSteps {
+      let epoch = cursor.epoch
+      model.beginEpoch(epoch + options.epochCount)
+      if loader == nil { loader = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor) }
+      while cursor.epoch == epoch && !reachedMaxSteps {
+        let started = ContinuousClock.now
+        let batch = try first ?? loader!.next()
+        let wait = first == nil ? loader!.lastWait : 0
+        first = nil
+        let losses = try model.trainStep(data.trainingBatch(batch), step: step, context: context)
+        let imagesBefore = cursor.consumed
+        step += 1
+        cursor = batch.cursor
+        try afterStep(losses: losses, epoch: epoch, imagesBefore: imagesBefore,
+                      imagesAfter: imagesBefore + options.batchSize * context.size,
+                      seconds: started.duration(to: .now).seconds, wait: wait,
+                      learningRate: Double(schedulers.first?.learningRates.first ?? options.lr))
+      }
+      if cursor.epoch > epoch {
+        loader?.stop()
+        loader = nil
+        try endEpoch(epoch)
+        for s in schedulers { s.step() }
+      }
+    }
+    if lastSavedStep != step { try saveCheckpoint() }
+    progress?.finishLine()
+    say("finished at step \(step), epoch \(min(cursor.epoch, epochs - 1) + options.epochCount); checkpoints in \(runDirectory.path)")
+  }
+
+  var reachedMaxSteps: Bool { options.maxSteps > 0 && step >= options.maxSteps }
+
+  private func afterStep(losses: [(name: String, value: Double)], epoch: Int, imagesBefore: Int, imagesAfter: Int,
+                         seconds: Double, wait: Double, learningRate: Double) throws {
+    if step % options.replicaCheckEvery == 0 { try checkReplicas() }
+    let printNow = imagesBefore / options.printFreq != imagesAfter / options.printFreq || reachedMaxSteps
+    if printNow {
+      let means = try context.meanOverRanks(losses.map(\.value))
+      let images = Double(options.batchSize * context.size)
+      let record = LossRecord(epoch: epoch + options.epochCount, epochImages: imagesAfter, step: step,
+                              computePerImage: (seconds - wait) / images, dataPerImage: wait / images,
+                              learningRate: learningRate,
+                              losses: Dictionary(uniqueKeysWithValues: zip(losses.map(\.name), means)),
+                              order: losses.map(\.name))
+      try log?.write(record)
+      progress?.update(epoch: epoch + options.epochCount, epochs: options.nEpochs + options.nEpochsDecay, step: step,
+                       imagesPerSecond: images / max(seconds, 1e-9), dataWaitFraction: wait / max(seconds, 1e-9),
+                       losses: zip(losses.map(\.name), means).map { ($0, $1) }, forcePlainLine: true)
+    }
+    if options.saveEverySteps > 0 && step % options.saveEverySteps == 0 { try saveCheckpoint() }
+  }
+
+  private func endEpoch(_ epoch: Int) throws {
+    let number = epoch + options.epochCount
+    if context.rank == 0, let log {
+      try SamplePages.write(epoch: number, visuals: model.visuals(), web: runDirectory.appendingPathComponent("web"),
+                            title: "\(options.name) (\(options.model))", log: log)
+    }
+    if (epoch + 1) % options.saveEpochFreq == 0 || epoch + 1 == epochs { try saveCheckpoint() }
+  }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
