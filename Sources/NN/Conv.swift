@@ -7,6 +7,8 @@ public final class Conv2d: Module, UnaryLayer, WeightInitializable {
   public let weight: Tensor
   public let bias: Tensor?
   public let stride: Int, padding: Int, groups: Int
+  /// Set by `Sequential` when an instance norm follows: see `Sequential.append`.
+  public internal(set) var biasIsCancelled = false
 
   public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
               groups: Int = 1, bias: Bool = true) {
@@ -24,7 +26,7 @@ public final class Conv2d: Module, UnaryLayer, WeightInitializable {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    conv2d(x, weight, bias, stride: stride, padding: padding, groups: groups)
+    conv2d(x, weight, biasIsCancelled ? nil : bias, stride: stride, padding: padding, groups: groups)
   }
 
   public func initializeWeights(_ scheme: WeightInit, gain: Float, _ rng: inout RandomStream) {
@@ -38,6 +40,8 @@ public final class ConvTranspose2d: Module, UnaryLayer, WeightInitializable {
   public let weight: Tensor
   public let bias: Tensor?
   public let stride: Int, padding: Int, outputPadding: Int
+  /// Set by `Sequential` when an instance norm follows: see `Sequential.append`.
+  public internal(set) var biasIsCancelled = false
 
   public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
               outputPadding: Int = 0, bias: Bool = true) {
@@ -53,7 +57,7 @@ public final class ConvTranspose2d: Module, UnaryLayer, WeightInitializable {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    convTranspose2d(x, weight, bias, stride: stride, padding: padding, outputPadding: outputPadding)
+    convTranspose2d(x, weight, biasIsCancelled ? nil : bias, stride: stride, padding: padding, outputPadding: outputPadding)
   }
 
   public func initializeWeights(_ scheme: WeightInit, gain: Float, _ rng: inout RandomStream) {

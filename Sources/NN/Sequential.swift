@@ -18,7 +18,16 @@ public final class Sequential: Module, UnaryLayer {
   public convenience init(_ layers: any UnaryLayer...) { self.init(layers) }
 
   /// Adds `layer` under the next index.
+  ///
+  /// NOTE: a conv bias directly followed by an instance norm cannot change the output (the norm subtracts each
+  /// channel's mean), so its true gradient is 0; computed, it is rounding noise, which Adam turns into random ±lr
+  /// steps that differ between runs, thread counts and world sizes (PyTorch does the same). Such a bias keeps its
+  /// state-dict key and value but is left out of the forward pass, so it gets no gradient and never moves.
   public func append(_ layer: any UnaryLayer) {
+    if layer is InstanceNorm2d {
+      if let conv = layers.last as? Conv2d { conv.biasIsCancelled = true }
+      if let conv = layers.last as? ConvTranspose2d { conv.biasIsCancelled = true }
+    }
     registerModule(String(layers.count), layer)
     layers.append(layer)
   }
