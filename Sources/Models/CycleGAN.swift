@@ -167,6 +167,8 @@ public final class CycleGAN: TranslationModel {
 
   public func visuals() -> [(name: String, image: Tensor)] { lastVisuals }
 
+  public func generatorName(for direction: Direction) -> String? { direction == .aToB ? "G_A" : "G_B" }
+
   public func translate(_ x: Tensor, direction: Direction) -> Tensor {
     noGrad { direction == .aToB ? gA(x) : gB(x) }
   }

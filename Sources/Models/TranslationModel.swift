@@ -70,6 +70,9 @@ public protocol TranslationModel: AnyObject {
   /// The images of the last step for sample pages, by reference name (real_A, fake_B, rec_A, idt_B, …), detached.
   func visuals() -> [(name: String, image: Tensor)]
 
+  /// The network that translates in `direction` (its checkpoint name, "G_A", "G"), or nil if the model cannot.
+  func generatorName(for direction: Direction) -> String?
+
   /// Inference without gradient, in the networks' current mode: x (N, C, H, W) translated in `direction`.
   func translate(_ x: Tensor, direction: Direction) -> Tensor
 }
@@ -79,4 +82,5 @@ extension TranslationModel {
   public func beginEpoch(_ epoch: Int) {}
   public var loadsAtCropSizeWhileDecaying: Bool { false }
   public func trainingStatistics() -> [(name: String, value: Double)] { [] }
+  public func generatorName(for direction: Direction) -> String? { direction == .aToB ? "G" : nil }
 }

@@ -6,7 +6,7 @@ public final class Progress {
   public let interactive: Bool
   private let totalSteps: Int
   private let start = Date()
-  private var lastPlain = Date.distantPast
+  private var lineOpen = false
 
   public init(totalSteps: Int, interactive: Bool = isatty(STDOUT_FILENO) == 1) {
     self.totalSteps = totalSteps
@@ -27,14 +27,18 @@ public final class Progress {
       let bar = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
       print("\r\u{1B}[2K\(bar) \(stats) \(lossText)", terminator: "")
       fflush(stdout)
+      lineOpen = true
     } else if forcePlainLine {
       print("\(stats) \(lossText)")
       fflush(stdout)
     }
   }
 
-  /// Ends the progress line (before other output).
-  public func finishLine() { if interactive { print("") } }
+  /// Ends the progress line, if one is open (before other output).
+  public func finishLine() {
+    if lineOpen { print("") }
+    lineOpen = false
+  }
 
   static func clock(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())

@@ -19,20 +19,22 @@ public final class Trainer {
   public let runDirectory: URL
   let data: TrainingData
   let store: CheckpointStore
-  let say: (String) -> Void
+  private let printLine: (String) -> Void
   /// Where training stands: the next global step (from 0) and the sampler cursor of the next batch.
   public internal(set) var step = 0
   public internal(set) var cursor = SamplerCursor()
   var log: LossLog?
   var progress: Progress?
   var lastSavedStep = -1
+  /// The losses last averaged over ranks (for the progress bar between log lines).
+  private var lastLosses: [(String, Double)] = []
 
   /// `say` prints a line for the user (rank 0's messages reach the terminal; pass a no-op elsewhere).
   public init(options: TrainingOptions, context: ReplicaContext, say: @escaping (String) -> Void = { print($0) }) throws {
     try Trainer.validate(options)
     self.options = options
     self.context = context
-    self.say = say
+    self.printLine = say
     model = try ModelCatalog.make(options)
     data = try TrainingData(options, loadsAtCropSizeWhileDecaying: model.loadsAtCropSizeWhileDecaying)
     runDirectory = URL(fileURLWithPath: options.checkpointsDir).appendingPathComponent(options.name)
@@ -101,25 +103,32 @@ public final class Trainer {
     say("finished at step \(step), epoch \(min(cursor.epoch, epochs - 1) + options.epochCount); checkpoints in \(runDirectory.path)")
   }
 
+  /// A message for the user, on its own line below the progress bar.
+  func say(_ message: String) {
+    progress?.finishLine()
+    printLine(message)
+  }
+
   var reachedMaxSteps: Bool { options.maxSteps > 0 && step >= options.maxSteps }
 
   private func afterStep(losses: [(name: String, value: Double)], epoch: Int, imagesBefore: Int, imagesAfter: Int,
                          seconds: Double, wait: Double, learningRate: Double) throws {
     if step % options.replicaCheckEvery == 0 { try checkReplicas() }
     let printNow = imagesBefore / options.printFreq != imagesAfter / options.printFreq || reachedMaxSteps
+    let images = Double(options.batchSize * context.size)
     if printNow {
       let means = try context.meanOverRanks(losses.map(\.value))
-      let images = Double(options.batchSize * context.size)
+      lastLosses = zip(losses.map(\.name), means).map { ($0, $1) }
       let record = LossRecord(epoch: epoch + options.epochCount, epochImages: imagesAfter, step: step,
                               computePerImage: (seconds - wait) / images, dataPerImage: wait / images,
                               learningRate: learningRate,
                               losses: Dictionary(uniqueKeysWithValues: zip(losses.map(\.name), means)),
                               order: losses.map(\.name))
       try log?.write(record)
-      progress?.update(epoch: epoch + options.epochCount, epochs: options.nEpochs + options.nEpochsDecay, step: step,
-                       imagesPerSecond: images / max(seconds, 1e-9), dataWaitFraction: wait / max(seconds, 1e-9),
-                       losses: zip(losses.map(\.name), means).map { ($0, $1) }, forcePlainLine: true)
     }
+    progress?.update(epoch: epoch + options.epochCount, epochs: epochs - 1 + options.epochCount, step: step,
+                     imagesPerSecond: images / max(seconds, 1e-9), dataWaitFraction: wait / max(seconds, 1e-9),
+                     losses: lastLosses, forcePlainLine: printNow)
     if options.saveEverySteps > 0 && step % options.saveEverySteps == 0 { try saveCheckpoint() }
   }
 

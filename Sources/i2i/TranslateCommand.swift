@@ -1,0 +1,102 @@
+import ArgumentParser
+import Data
+import Foundation
+import Models
+import Tensors
+import Training
+
+/// `i2i translate`: a trained generator applied to every image of a folder; one PNG per input (same file stem) and
+/// an `index.html` showing inputs and outputs side by side.
+struct TranslateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "translate",
+    abstract: "Translate a folder of images with a trained generator (--weights FILE or --checkpoint DIR).")
+
+  @Option(name: .both("model"), help: "cyclegan, cut, fastcut or enco (with --weights).") var model: String = "cyclegan"
+  @Option(help: "A generator's safetensors file (net_G_A.safetensors, net_G.safetensors, …).") var weights: String?
+  @Option(help: "A checkpoint or run directory: its options and generator are used.") var checkpoint: String?
+  @Option(name: .both("direction"), help: "AtoB or BtoA (which generator of a two-way model).") var direction: String = "AtoB"
+  @Option(help: "Folder of input images.") var input: String
+  @Option(help: "Folder for the translated images (created).") var output: String
+  @Option(name: .both("netG")) var netG: String?
+  @Option(name: .both("ngf")) var ngf: Int?
+  @Option(name: .both("norm")) var norm: String?
+  @Option(name: .both("input-nc")) var inputNC: Int?
+  @Option(name: .both("output-nc")) var outputNC: Int?
+  @Flag(name: .both("no-antialias")) var noAntialias = false
+  @Flag(name: .both("no-antialias-up")) var noAntialiasUp = false
+  @Option(name: .both("threads")) var threads: Int = 0
+
+  func run() throws {
+    do { try translateFolder() } catch let error as ExitCode { throw error } catch {
+      FileHandle.standardError.write(Data("i2i translate: error: \(error)\n".utf8))
+      throw ExitCode(1)
+    }
+  }
+
+  private func translateFolder() throws {
+    if threads > 0 { ComputeThreads.set(threads) }
+    let direction = try Direction.parse(self.direction, option: "--direction")
+    let (options, checkpointDirectory) = try resolveModel()
+    let translator = try ModelCatalog.make(options)
+    guard let generator = translator.generatorName(for: direction),
+          let network = translator.networks.first(where: { $0.name == generator })?.module else {
+      throw ValidationError("--direction: \(options.model) does not translate \(direction.rawValue)")
+    }
+    let weightsURL = checkpointDirectory?.appendingPathComponent("net_\(generator).safetensors")
+      ?? URL(fileURLWithPath: weights!)
+    do { try network.load(from: weightsURL) } catch { throw ValidationError("\(weightsURL.path): \(error)") }
+
+    let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
+    let images = try SingleDataset(folder: input, kind: .image(channels: inC),
+                                   transform: TransformOptions(preprocess: .none, flip: false))
+    let out = URL(fileURLWithPath: output)
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    var rows: [(input: String, output: String)] = []
+    for i in 0..<images.count {
+      let field = try images.sample(SampleSlot(epoch: 0, position: i, index: i), seed: 0).fields["A"]!
+      let x = field.image.tensor().reshape([1, inC, field.image.height, field.image.width])
+      let y = translator.translate(x, direction: direction)
+      precondition(y.shape[1] == outC, "the generator made \(y.shape[1]) channels, expected \(outC)")
+      let stem = URL(fileURLWithPath: field.path).deletingPathExtension().lastPathComponent
+      let file = out.appendingPathComponent(stem + ".png")
+      try ImageFile.writePNG(Image(tensor: y), to: file.path)
+      rows.append((field.path, file.lastPathComponent))
+    }
+    try writeIndex(rows, to: out, title: "\(options.model) \(direction.rawValue): \(weightsURL.path)")
+    print("translated \(rows.count) images from \(input) into \(out.path) (index.html shows them)")
+  }
+
+  /// The training options, from --checkpoint (and its verified directory) or from --weights and the flags.
+  private func resolveModel() throws -> (TrainingOptions, URL?) {
+    if let checkpoint {
+      guard weights == nil else { throw ValidationError("give either --weights or --checkpoint, not both") }
+      let dir = try InspectCommand.resolve(checkpoint)
+      _ = try CheckpointStore.verify(dir)
+      let saved = dir.appendingPathComponent("train_opt.json")
+      let options: TrainingOptions
+      do { options = try JSONDecoder().decode(TrainingOptions.self, from: Data(contentsOf: saved)) } catch {
+        throw ValidationError("\(saved.path): cannot read the training options (\(error))")
+      }
+      return (options, dir)
+    }
+    guard let weights else { throw ValidationError("give --weights FILE.safetensors or --checkpoint DIR") }
+    var o = try TrainingOptions(model: model)
+    set(&o.netG, netG); set(&o.ngf, ngf); set(&o.norm, norm); set(&o.inputNC, inputNC); set(&o.outputNC, outputNC)
+    if noAntialias { o.noAntialias = true }
+    if noAntialiasUp { o.noAntialiasUp = true }
+    return (o, nil)
+  }
+
+  private func writeIndex(_ rows: [(input: String, output: String)], to folder: URL, title: String) throws {
+    var html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>translations</title><style>"
+      + "img{image-rendering:pixelated;width:160px} td{text-align:center;font:12px sans-serif}</style></head><body>"
+      + "<h1>\(title)</h1><table><tr><th>input</th><th>output</th></tr>\n"
+    for r in rows {
+      let inputURL = URL(fileURLWithPath: r.input).standardizedFileURL.absoluteString
+      html += "<tr><td><img src=\"\(inputURL)\"><br>\(URL(fileURLWithPath: r.input).lastPathComponent)</td>"
+        + "<td><img src=\"\(r.output)\"><br>\(r.output)</td></tr>\n"
+    }
+    html += "</table></body></html>\n"
+    try Data(html.utf8).write(to: folder.appendingPathComponent("index.html"), options: .atomic)
+  }
+}
