@@ -9,10 +9,12 @@ final class CommunicationThread: @unchecked Sendable {
   private var submitted = 0
   private var completed = 0
   private var failure: Error?
+  private var stopped = false
   private var thread: Thread!
 
+  /// The thread keeps this object alive until `stop()`.
   init(name: String) {
-    thread = Thread { [unowned self] in self.loop() }
+    thread = Thread { self.loop() }
     thread.name = name
     thread.start()
   }
@@ -49,10 +51,19 @@ final class CommunicationThread: @unchecked Sendable {
     if let error { throw error }
   }
 
+  /// Ends the thread once the queued jobs have run (the owner calls it from its deinit).
+  func stop() {
+    condition.lock()
+    stopped = true
+    condition.signal()
+    condition.unlock()
+  }
+
   private func loop() {
     while true {
       condition.lock()
-      while queue.isEmpty { condition.wait() }
+      while queue.isEmpty && !stopped { condition.wait() }
+      if queue.isEmpty { condition.unlock(); return }
       let job = queue.removeFirst()
       condition.unlock()
       var error: Error? = nil

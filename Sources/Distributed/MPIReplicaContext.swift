@@ -19,6 +19,8 @@ public final class MPIReplicaContext: ReplicaContext {
     self.bucketCapBytes = bucketCapBytes
   }
 
+  deinit { worker.stop() }
+
   public var rank: Int { communicator.rank }
   public var size: Int { communicator.size }
 

@@ -24,7 +24,7 @@ extension Trainer {
     }
     let bytes = try context.broadcastBytesFromRoot(try JSONEncoder().encode(decision))
     decision = try JSONDecoder().decode(ResumeDecision.self, from: bytes)
-    if let error = decision.error { throw TrainingOptionError(option: "--resume", reason: error) }
+    if let error = decision.error { throw TrainingError(error) }
     guard let path = decision.checkpoint, let state = decision.state else { return nil }
     step = state.step
     cursor = SamplerCursor(epoch: state.cursorEpoch, consumed: state.cursorConsumed)

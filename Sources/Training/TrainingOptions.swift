@@ -162,5 +162,11 @@ public struct TrainingOptionError: Error, CustomStringConvertible {
   public var description: String { "\(option): \(reason)" }
 }
 
+/// A problem decided on one rank and reported on every rank, as its message.
+public struct TrainingError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ message: String) { description = message }
+}
+
 import Foundation
 import NN
