@@ -13,6 +13,8 @@ public struct LossRecord: Codable, Equatable {
   public var losses: [String: Double]
   /// The order the model reports its losses in (JSON objects are unordered).
   public var order: [String]
+  /// Facts about the step the model reports (e.g. negatives_per_query), when it has any.
+  public var statistics: [String: Double]?
 }
 
 /// `loss_log.jsonl` (one JSON object per line, for tools) and `loss_log.txt` (the reference code's format, for
@@ -39,7 +41,9 @@ public final class LossLog {
   /// `(epoch: 3, iters: 400, time: 0.132, data: 0.004) D_A: 0.241 G_A: 0.312 …`
   public static func textLine(_ r: LossRecord) -> String {
     let head = "(epoch: \(r.epoch), iters: \(r.epochImages), time: \(format(r.computePerImage)), data: \(format(r.dataPerImage)))"
-    return ([head] + r.order.compactMap { k in r.losses[k].map { "\(k): \(format($0))" } }).joined(separator: " ")
+    let losses = r.order.compactMap { k in r.losses[k].map { "\(k): \(format($0))" } }
+    let facts = (r.statistics ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \(String(format: "%g", $0.value))" }
+    return ([head] + losses + facts).joined(separator: " ")
   }
 
   /// Every record in the JSON log (for the loss curves), skipping a torn last line.

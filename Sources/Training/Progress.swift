@@ -8,7 +8,7 @@ public final class Progress {
   private let start = Date()
   private var lineOpen = false
 
-  public init(totalSteps: Int, interactive: Bool = isatty(STDOUT_FILENO) == 1) {
+  public init(totalSteps: Int, interactive: Bool = Progress.stdoutIsTerminal) {
     self.totalSteps = totalSteps
     self.interactive = interactive
   }
@@ -32,6 +32,12 @@ public final class Progress {
       print("\(stats) \(lossText)")
       fflush(stdout)
     }
+  }
+
+  /// Whether to redraw a bar: stdout is a terminal and not an `mpirun`-forwarded pseudo-terminal (Open MPI gives
+  /// every rank a pty even when mpirun's own output goes to a file or a Slurm log).
+  public static var stdoutIsTerminal: Bool {
+    isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] == nil
   }
 
   /// Ends the progress line, if one is open (before other output).

@@ -52,6 +52,12 @@ public final class Trainer {
                           ("--save-every-steps", o.saveEverySteps), ("--warmup-epochs", o.warmupEpochs)] where value < 0 {
       throw TrainingOptionError(option: name, reason: "must be ≥ 0, got \(value)")
     }
+    // The PatchGAN halves the image `layers` times, then two 4×4 convs with padding 1 each take 1 pixel off.
+    let layers = o.netD == "n_layers" ? o.nLayersD : 3
+    if o.preprocess != "none" && (o.cropSize < 3 << layers || o.cropSize % 4 != 0) {
+      throw TrainingOptionError(option: "--crop-size", reason: "\(o.cropSize) is too small or not a multiple of 4: the "
+                                  + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least \(3 << layers) pixels")
+    }
     if o.lr <= 0 { throw TrainingOptionError(option: "--lr", reason: "must be positive, got \(o.lr)") }
     _ = try o.learningRatePolicy()
   }
@@ -114,16 +120,19 @@ public final class Trainer {
   private func afterStep(losses: [(name: String, value: Double)], epoch: Int, imagesBefore: Int, imagesAfter: Int,
                          seconds: Double, wait: Double, learningRate: Double) throws {
     if step % options.replicaCheckEvery == 0 { try checkReplicas() }
-    let printNow = imagesBefore / options.printFreq != imagesAfter / options.printFreq || reachedMaxSteps
+    // Every --print-freq images, at the end of each epoch and at the last step (the same steps on every rank).
+    let printNow = imagesBefore / options.printFreq != imagesAfter / options.printFreq || cursor.epoch > epoch || reachedMaxSteps
     let images = Double(options.batchSize * context.size)
     if printNow {
       let means = try context.meanOverRanks(losses.map(\.value))
       lastLosses = zip(losses.map(\.name), means).map { ($0, $1) }
-      let record = LossRecord(epoch: epoch + options.epochCount, epochImages: imagesAfter, step: step,
+      var record = LossRecord(epoch: epoch + options.epochCount, epochImages: imagesAfter, step: step,
                               computePerImage: (seconds - wait) / images, dataPerImage: wait / images,
                               learningRate: learningRate,
                               losses: Dictionary(uniqueKeysWithValues: zip(losses.map(\.name), means)),
                               order: losses.map(\.name))
+      let facts = model.trainingStatistics()
+      record.statistics = facts.isEmpty ? nil : Dictionary(facts, uniquingKeysWith: { a, _ in a })
       try log?.write(record)
     }
     progress?.update(epoch: epoch + options.epochCount, epochs: epochs - 1 + options.epochCount, step: step,
