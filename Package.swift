@@ -37,7 +37,7 @@ let package = Package(
       swiftSettings: release),
 
     .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
-    .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Tensors", "NN"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "TestSupport"], exclude: ["Resources"]),

@@ -7,19 +7,6 @@ import TestSupport
 /// The Models networks against PyTorch's (shared/fixtures): the fixture's state dict loads strictly, and the
 /// outputs, loss and every parameter gradient match.
 final class NetworkFixtureTests: XCTestCase {
-  func loadParameters(_ net: Module, from f: Fixture) throws {
-    var state: [String: Tensor] = [:]
-    for (key, t) in f.tensors where key.hasPrefix("param.") { state[String(key.dropFirst("param.".count))] = t }
-    try net.loadStateDict(state)
-  }
-
-  func assertGradientsMatch(_ net: Module, _ f: Fixture, file: StaticString = #filePath, line: UInt = #line) {
-    let names = net.namedParameters().map(\.name)
-    XCTAssertEqual(Set(names.map { "grad." + $0 }), Set(f.tensors.keys.filter { $0.hasPrefix("grad.") }),
-                   file: file, line: line)
-    for (name, p) in net.namedParameters() { assertCloseGradient(p.grad, f["grad." + name], name, file: file, line: line) }
-  }
-
   func testResnetGeneratorMatchesPyTorch() throws {
     let f = try Fixture("resnet_generator_ngf8_2blocks")
     let g = ResnetGenerator(inputNC: 3, outputNC: 3, ngf: 8, norm: .instance, useDropout: false, blocks: 2)

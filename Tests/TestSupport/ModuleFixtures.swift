@@ -1,0 +1,30 @@
+import NN
+import Tensors
+import XCTest
+
+/// Loads a fixture's `param.<name>` tensors into `net` by their PyTorch state-dict names (strictly).
+public func loadParameters(_ net: Module, from f: Fixture) throws {
+  var state: [String: Tensor] = [:]
+  for (key, t) in f.tensors where key.hasPrefix("param.") { state[String(key.dropFirst("param.".count))] = t }
+  try net.loadStateDict(state)
+}
+
+/// Every parameter of `net` has a `grad.<name>` in the fixture and its gradient matches it. A parameter without a
+/// gradient (a conv bias cancelled by the instance norm after it, left out of the graph) must have PyTorch's gradient 0
+/// within the gradient tolerance.
+public func assertGradientsMatch(_ net: Module, _ f: Fixture, file: StaticString = #filePath, line: UInt = #line) {
+  let names = net.namedParameters().map(\.name)
+  XCTAssertEqual(Set(names.map { "grad." + $0 }), Set(f.tensors.keys.filter { $0.hasPrefix("grad.") }),
+                 file: file, line: line)
+  for (name, p) in net.namedParameters() {
+    guard let g = p.grad else {
+      let reference = f["grad." + name]
+      XCTAssertEqual(reference.count, p.count, name, file: file, line: line)
+      for i in 0..<reference.count {
+        XCTAssertLessThanOrEqual(abs(reference.storage.base[i]), 1e-4, "\(name)[\(i)]: no gradient here", file: file, line: line)
+      }
+      continue
+    }
+    assertCloseGradient(g, f["grad." + name], name, file: file, line: line)
+  }
+}
