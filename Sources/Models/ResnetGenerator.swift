@@ -50,6 +50,11 @@ public final class ResnetGenerator: Module, UnaryLayer {
     registerModule("model", model)
   }
 
+  /// The number of Sequential layers (`model.count`) of a generator with `blocks` residual blocks.
+  public static func layerCount(blocks: Int, antialias: Bool, antialiasUp: Bool) -> Int {
+    4 + 2 * (antialias ? 4 : 3) + blocks + 2 * (antialiasUp ? 4 : 3) + 3
+  }
+
   /// x (N, inputNC, H, W) → (N, outputNC, H, W)
   public func callAsFunction(_ x: Tensor) -> Tensor {
     checkInput(x)
