@@ -52,6 +52,15 @@ final class CUTNetworkTests: XCTestCase {
     XCTAssertEqual(small(Tensor(zeros: [2, 3, 64, 64])).shape, [2, 1, 6, 6])  // as without antialiasing
   }
 
+  func testLayerCountMatchesTheBuiltSequential() {
+    for blocks in [0, 2, 9] {
+      for (down, up) in [(false, false), (true, false), (false, true), (true, true)] {
+        let g = ResnetGenerator(inputNC: 3, outputNC: 3, ngf: 2, blocks: blocks, antialias: down, antialiasUp: up)
+        XCTAssertEqual(ResnetGenerator.layerCount(blocks: blocks, antialias: down, antialiasUp: up), g.model.count)
+      }
+    }
+  }
+
   /// encode stops after the last tap; the full pass returns the output of the plain forward and the same taps.
   func testFeatureTapsAtTheNCEAndEnCoIndices() {
     let g = cutGenerator(ngf: 4)
