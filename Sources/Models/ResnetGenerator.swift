@@ -31,7 +31,8 @@ public final class ResnetGenerator: Module, UnaryLayer {
     ]
     for i in 0..<2 {  // downsampling
       let c = ngf << i
-      layers += [Conv2d(c, 2 * c, kernel: 3, stride: antialias ? 1 : 2, padding: 1, bias: bias), norm.layer(2 * c), ReLU()]
+      layers += [Conv2d(c, 2 * c, kernel: 3, stride: antialias ? 1 : 2, padding: 1, bias: bias), norm.layer(2 * c),
+                 ReLU()]
       if antialias { layers.append(BlurDownsample(2 * c)) }
     }
     for _ in 0..<blocks { layers.append(ResnetBlock(4 * ngf, norm: norm, useDropout: useDropout)) }

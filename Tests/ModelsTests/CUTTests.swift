@@ -138,7 +138,9 @@ final class CUTTests: XCTestCase {
     let (batchModel, batchLosses) = try run(.batch)
     let (globalModel, globalLosses) = try run(.global)
     XCTAssertEqual(globalLosses, batchLosses)
-    for (p, q) in zip(parameters(globalModel), parameters(batchModel)) { XCTAssertEqual(p.tensor.scalars, q.tensor.scalars, p.name) }
+    for (p, q) in zip(parameters(globalModel), parameters(batchModel)) {
+      XCTAssertEqual(p.tensor.scalars, q.tensor.scalars, p.name)
+    }
     XCTAssertEqual(globalModel.trainingStatistics()[0].value, 31)  // 2 images × 16 patches, less the positive
     XCTAssertNotEqual(try run(.image).1, batchLosses)
   }

@@ -31,9 +31,10 @@ enum PatchNCEChecks {
         let mine = rows(xq, imagesPerRank * rank, imagesPerRank).requiringGrad()
         let (local, f) = try loss(mine, rows(xk, imagesPerRank * rank, imagesPerRank), images: imagesPerRank,
                                   distributed, context: context)
-        try context.register(group: "patchnce-\(distributed)", parameters: f.namedParameters().map { ($0.name, $0.tensor) })
-        context.zeroGradients("patchnce-\(distributed)")
-        try context.backward(local, synchronizing: "patchnce-\(distributed)")
+        let group = "patchnce-\(distributed)"
+        try context.register(group: group, parameters: f.namedParameters().map { ($0.name, $0.tensor) })
+        context.zeroGradients(group)
+        try context.backward(local, synchronizing: group)
 
         let all = xq.copy().requiringGrad()
         let (global, fRef) = try loss(all, xk, images: n, reference, context: LocalReplicaContext())
