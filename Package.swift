@@ -36,7 +36,7 @@ let package = Package(
       ],
       swiftSettings: release),
 
-    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "NN", "Tensors"], path: "Tests/MultiRank"),
+    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "Models", "NN", "Tensors"], path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors", "NN"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),

@@ -81,17 +81,20 @@ public enum InitType: String, OptionName, Sendable {
 
 /// The shared networks built from option values, initialised so that every rank holds the same weights.
 public enum Networks {
-  /// `--netG`: ResnetGenerator with 9 or 6 blocks, ngf filters in the first layer.
+  /// `--netG`: ResnetGenerator with 9 or 6 blocks, ngf filters in the first layer; CUT's antialiased down- and
+  /// upsampling unless `--no-antialias` / `--no-antialias-up` (CycleGAN has neither).
   public static func generator(_ architecture: GeneratorArchitecture, inputNC: Int, outputNC: Int, ngf: Int,
-                               norm: NormKind, useDropout: Bool) -> ResnetGenerator {
+                               norm: NormKind, useDropout: Bool, antialias: Bool = false,
+                               antialiasUp: Bool = false) -> ResnetGenerator {
     ResnetGenerator(inputNC: inputNC, outputNC: outputNC, ngf: ngf, norm: norm, useDropout: useDropout,
-                    blocks: architecture.residualBlocks)
+                    blocks: architecture.residualBlocks, antialias: antialias, antialiasUp: antialiasUp)
   }
 
-  /// `--netD`: PatchGAN with 3 layers (`basic`) or `nLayers` (`n_layers`).
+  /// `--netD`: PatchGAN with 3 layers (`basic`) or `nLayers` (`n_layers`), antialiased for CUT (`antialias`).
   public static func discriminator(_ architecture: DiscriminatorArchitecture, inputNC: Int, ndf: Int, nLayers: Int,
-                                   norm: NormKind) -> NLayerDiscriminator {
-    NLayerDiscriminator(inputNC: inputNC, ndf: ndf, layers: architecture == .basic ? 3 : nLayers, norm: norm)
+                                   norm: NormKind, antialias: Bool = false) -> NLayerDiscriminator {
+    NLayerDiscriminator(inputNC: inputNC, ndf: ndf, layers: architecture == .basic ? 3 : nLayers, norm: norm,
+                        antialias: antialias)
   }
 
   /// Re-initialises `network` (spec §1.4) from the stream keyed by (seed, weight init, name): every rank that builds

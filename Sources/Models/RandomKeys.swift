@@ -9,6 +9,10 @@ public enum ModelRandomPurpose: UInt64, Sendable {
   case imagePool
   /// (seed, dropout, network name, step, rank, layer): inherently per rank.
   case dropout
+  /// (seed, patchSample, step, NCE term, layer): CUT's patch positions, shared by the whole global batch.
+  case patchSample
+  /// (seed, flipEquivariance, step): FastCUT's coin, flipping the whole global batch or none of it.
+  case flipEquivariance
 }
 
 /// A name as a random-stream key: FNV-1a over its UTF-8 bytes (stable across processes, unlike `Hasher`).

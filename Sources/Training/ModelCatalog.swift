@@ -5,6 +5,7 @@ public enum ModelCatalog {
   public static func make(_ o: TrainingOptions) throws -> any TranslationModel {
     switch o.model {
     case "cyclegan": return try CycleGAN(try cycleGANOptions(o))
+    case "cut", "fastcut": return try CUT(try cutOptions(o))
     default:
       throw TrainingOptionError(option: "--model", reason: "unknown model '\(o.model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }
@@ -31,6 +32,40 @@ public enum ModelCatalog {
     c.lambdaIdentity = o.lambdaIdentity
     c.lr = o.lr
     c.beta1 = o.beta1
+    c.seed = o.seed
+    return c
+  }
+
+  /// CUT's and FastCUT's options (their different defaults come from `TrainingOptions(model:)`).
+  static func cutOptions(_ o: TrainingOptions) throws -> CUTOptions {
+    var c = CUTOptions()
+    c.inputNC = o.inputNC
+    c.outputNC = o.outputNC
+    c.ngf = o.ngf
+    c.ndf = o.ndf
+    c.netG = try .parse(o.netG, option: "--netG")
+    c.netD = try .parse(o.netD, option: "--netD")
+    c.nLayersD = o.nLayersD
+    c.norm = try .parse(o.norm, option: "--norm")
+    c.initType = try .parse(o.initType, option: "--init-type")
+    c.initGain = o.initGain
+    c.noDropout = !o.dropout
+    c.noAntialias = o.noAntialias
+    c.noAntialiasUp = o.noAntialiasUp
+    c.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    c.lambdaGAN = o.lambdaGAN
+    c.lambdaNCE = o.lambdaNCE
+    c.nceIdt = o.nceIdt
+    c.nceLayers = try CUTOptions.parseLayers(o.nceLayers)
+    c.netF = try .parse(o.netF, option: "--netF")
+    c.netFNC = o.netFNC
+    c.nceT = o.nceT
+    c.numPatches = o.numPatches
+    c.flipEquivariance = o.flipEquivariance
+    c.negatives = try .parse(o.negatives, option: "--negatives")
+    c.lr = o.lr
+    c.beta1 = o.beta1
+    c.beta2 = o.beta2
     c.seed = o.seed
     return c
   }

@@ -29,6 +29,7 @@ default:
   GradientChecks.run(&checks, context)
   AllGatherChecks.run(&checks, context)
   StateChecks.run(&checks, context)
+  PatchNCEChecks.run(&checks, context)
   if comm.isRoot { print("\(checks.passed) passed, \(checks.failed) failed") }
   exit(checks.failed == 0 ? 0 : 1)
 }

@@ -1,0 +1,203 @@
+import Distributed
+import NN
+import Tensors
+
+/// CUT and FastCUT (Park, Efros, Zhang, Zhu, ECCV 2020; spec §3): one generator G: A → B judged by a PatchGAN D,
+/// with content kept by PatchNCE between patches of the input and of the output, read from G's own encoder and
+/// projected by F.
+///
+///   NCE(x, y) = (1/L) Σ_l λ_NCE · PatchNCE(F_l(E_l(y)), F_l(E_l(x)))     E_l: G's output at `nceLayers[l]`
+///   CUT:     L_G = λ_GAN·GAN(D(G(A)), 1) + ½·[NCE(A, G(A)) + NCE(B, G(B))]
+///   FastCUT: L_G = λ_GAN·GAN(D(G(A)), 1) + NCE(A, G(A))               (with flip-equivariance)
+///   L_D = ½·[GAN(D(G(A)), 0) + GAN(D(B), 1)]                           (no image pool)
+///
+/// D is updated before G; G and F share one backward. Optimisers and replica groups: "G", "D", "F". F's heads are
+/// built by `dataDependentInitialize` (their widths are the feature channels), as the reference builds them on
+/// the first batch.
+public final class CUT: TranslationModel {
+  public let options: CUTOptions
+  /// (N, inputNC, H, W) → (N, outputNC, H, W); antialiased unless `noAntialias` / `noAntialiasUp`.
+  public let g: ResnetGenerator
+  /// (N, outputNC, H, W) → scores (N, 1, H', W').
+  public let d: NLayerDiscriminator
+  /// Patch sampler and projection heads; empty until `dataDependentInitialize`.
+  public let f: PatchSampleF
+  public let optimizerG: Adam, optimizerD: Adam
+  /// Created with F's heads; nil while F has no parameters.
+  public private(set) var optimizerF: Adam?
+  let gan: GANLoss
+  let nce: PatchNCELoss
+  private weak var preparedContext: ReplicaContext?
+  private var lastVisuals: [(name: String, image: Tensor)] = []
+  private var lastStatistics: [(name: String, value: Double)] = []
+
+  /// Builds G and D initialised from `options.seed` (the same on every rank) and their optimisers.
+  public init(_ options: CUTOptions) throws {
+    try options.validate()
+    let o = options
+    self.options = options
+    g = Networks.generator(o.netG, inputNC: o.inputNC, outputNC: o.outputNC, ngf: o.ngf, norm: o.norm,
+                           useDropout: !o.noDropout, antialias: !o.noAntialias, antialiasUp: !o.noAntialiasUp)
+    Networks.initialize(g, name: "G", o.initType, gain: o.initGain, seed: o.seed)
+    d = Networks.discriminator(o.netD, inputNC: o.outputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm,
+                               antialias: !o.noAntialias)
+    Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
+    f = PatchSampleF(o.netF, width: o.netFNC)
+    optimizerG = Adam(g.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
+    optimizerD = Adam(d.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
+    gan = GANLoss(mode: o.ganMode)
+    nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
+  }
+
+  public var networks: [(name: String, module: Module)] { [("G", g), ("D", d), ("F", f)] }
+
+  public var optimizers: [(name: String, optimizer: any Optimizer)] {
+    [("G", optimizerG), ("D", optimizerD)] + (optimizerF.map { [("F", $0)] } ?? [])
+  }
+
+  public var loadsAtCropSizeWhileDecaying: Bool { true }
+
+  /// Builds F's heads from the channels of G's features at `nceLayers` on the batch's first A image, initialised
+  /// from the seed (so every rank builds the same F), and F's Adam. Nothing to build when λ_NCE = 0.
+  public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {
+    guard !f.isBuilt, options.lambdaNCE > 0 else { return }
+    let a = try batch.field("A")
+    let features = noGrad { g.encode(a.narrow(axis: 0, start: 0, length: 1), layers: options.nceLayers) }
+    f.build(channels: features.map { $0.shape[1] }, options.initType, gain: options.initGain, seed: options.seed)
+    if !f.parameters().isEmpty {
+      optimizerF = Adam(f.parameters(), lr: options.lr, betas: (options.beta1, options.beta2))
+    }
+  }
+
+  public func prepare(context: ReplicaContext) throws {
+    try context.register(group: "G", parameters: g.namedParameters().map { ("G.\($0.name)", $0.tensor) })
+    try context.register(group: "D", parameters: d.namedParameters().map { ("D.\($0.name)", $0.tensor) })
+    if optimizerF != nil {
+      try context.register(group: "F", parameters: f.namedParameters().map { ("F.\($0.name)", $0.tensor) })
+    }
+    preparedContext = context
+  }
+
+  /// Spec §3.8: one G pass on A (and B for the identity term), optionally mirrored; the D update on the detached
+  /// fakes; then the G and F update through the updated, frozen D.
+  public func trainStep(_ batch: TrainingBatch, step: Int,
+                        context: ReplicaContext) throws -> [(name: String, value: Double)] {
+    precondition(preparedContext === context, "CUT: call prepare(context:) with this context before trainStep")
+    precondition(options.lambdaNCE == 0 || f.isBuilt, "CUT: call dataDependentInitialize before trainStep")
+    let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
+    let n = realA.shape[0]
+    var real = options.nceIdt ? Tensor.concat([realA, realB], axis: 0) : realA
+    let flipped = options.flipEquivariance && flipCoin(step: step)
+    if flipped { real = real.flip(axis: 3) }
+    let fake = g(real)
+    let fakeB = fake.narrow(axis: 0, start: 0, length: n)
+    let idtB = options.nceIdt ? fake.narrow(axis: 0, start: n, length: n) : nil
+
+    let (dReal, dFake) = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
+    let gStep = try updateGeneratorAndF(realA: realA, realB: realB, fakeB: fakeB, idtB: idtB, flipped: flipped,
+                                        step: step, context: context)
+
+    lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
+    if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
+    lastStatistics = gStep.negativesPerQuery.map { [("negatives_per_query", $0)] } ?? []
+    var losses: [(name: String, value: Double)] = [("G_GAN", gStep.gan), ("D_real", dReal), ("D_fake", dFake),
+                                                   ("G", gStep.total), ("NCE", gStep.nceX)]
+    if let y = gStep.nceY { losses.append(("NCE_Y", y)) }
+    return losses
+  }
+
+  /// The coin of flip-equivariance, keyed by the step only: the whole global batch is mirrored, or none of it.
+  func flipCoin(step: Int) -> Bool {
+    var rng = RandomStream(seed: options.seed, key: [ModelRandomPurpose.flipEquivariance.rawValue, UInt64(step)])
+    return rng.nextFloat() < 0.5
+  }
+
+  /// L_D = ½·[GAN(D(fake), 0) + GAN(D(real), 1)]; backward averages group "D" over ranks; one Adam step.
+  private func updateDiscriminator(realB: Tensor, fakeB: Tensor,
+                                   context: ReplicaContext) throws -> (real: Double, fake: Double) {
+    context.zeroGradients("D")
+    let lossFake = gan(d(fakeB), targetIsReal: false), lossReal = gan(d(realB), targetIsReal: true)
+    try context.backward((lossFake + lossReal) * 0.5, synchronizing: "D")
+    optimizerD.step()
+    return (Double(lossReal.item), Double(lossFake.item))
+  }
+
+  private struct GeneratorStep {
+    var gan = 0.0, nceX = 0.0, total = 0.0
+    var nceY: Double?
+    var negativesPerQuery: Double?
+  }
+
+  /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
+  private func updateGeneratorAndF(realA: Tensor, realB: Tensor, fakeB: Tensor, idtB: Tensor?, flipped: Bool,
+                                   step: Int, context: ReplicaContext) throws -> GeneratorStep {
+    d.freeze()
+    defer { d.unfreeze() }
+    context.zeroGradients("G")
+    if optimizerF != nil { context.zeroGradients("F") }
+    var result = GeneratorStep()
+    let lossGAN = gan(d(fakeB), targetIsReal: true) * options.lambdaGAN
+    var lossG = lossGAN
+    if options.lambdaNCE > 0 {
+      let x = try patchNCE(source: realA, target: fakeB, flipped: flipped, term: 0, step: step, context: context)
+      result.nceX = Double(x.loss.item)
+      result.negativesPerQuery = x.negativesPerQuery
+      if let idtB {
+        let y = try patchNCE(source: realB, target: idtB, flipped: flipped, term: 1, step: step, context: context)
+        result.nceY = Double(y.loss.item)
+        lossG = lossG + (x.loss + y.loss) * 0.5
+      } else {
+        lossG = lossG + x.loss
+      }
+    } else if options.nceIdt {
+      result.nceY = 0
+    }
+    try context.backward(lossG, synchronizing: "G")
+    if let optimizerF {
+      try context.synchronize("F")
+      optimizerG.step()
+      optimizerF.step()
+    } else {
+      optimizerG.step()
+    }
+    (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
+    return result
+  }
+
+  /// NCE(source, target) of the type's summary, with patch positions keyed by (seed, step, term, layer) and shared
+  /// by the whole global batch. The key branch (source) carries no gradient, so it runs without a graph.
+  private func patchNCE(source: Tensor, target: Tensor, flipped: Bool, term: UInt64, step: Int,
+                        context: ReplicaContext) throws -> (loss: Tensor, negativesPerQuery: Double) {
+    let layers = options.nceLayers, images = source.shape[0]
+    var queryFeatures = g.encode(target, layers: layers)
+    if flipped { queryFeatures = queryFeatures.map { $0.flip(axis: 3) } }
+    let keyFeatures = noGrad { g.encode(source, layers: layers) }
+    let ids = PatchSampleF.patchIds(for: keyFeatures, numPatches: options.numPatches, seed: options.seed,
+                                    key: [ModelRandomPurpose.patchSample.rawValue, UInt64(step), term])
+    let keys = noGrad { f(keyFeatures, patchIds: ids) }
+    let queries = f(queryFeatures, patchIds: ids)
+    var total: Tensor?
+    for l in layers.indices {
+      let loss = try nce(query: queries[l], key: keys[l], images: images, context: context) * options.lambdaNCE
+      total = total.map { $0 + loss } ?? loss
+    }
+    let negatives = ids.map { nce.negativesPerQuery(images: images, patches: $0.count, worldSize: context.size) }
+    return (total! / Float(layers.count), Double(negatives.reduce(0, +)) / Double(negatives.count))
+  }
+
+  /// "negatives_per_query": the true negatives each query patch met in the last step's PatchNCE (mean over layers).
+  public func trainingStatistics() -> [(name: String, value: Double)] { lastStatistics }
+
+  /// CUT keeps no per-rank state (no image pool).
+  public func extraState() -> [(name: String, tensor: Tensor)] { [] }
+
+  public func loadExtraState(_ state: [String: Tensor]) throws {
+    if !state.isEmpty { throw StateDictError.unexpectedKeys(state.keys.sorted()) }
+  }
+
+  public func visuals() -> [(name: String, image: Tensor)] { lastVisuals }
+
+  /// G(x) without gradient. CUT has one generator, trained in the direction the data set was read in
+  /// (`--direction` swaps the folders), so `direction` does not choose a network.
+  public func translate(_ x: Tensor, direction: Direction) -> Tensor { noGrad { g(x) } }
+}

@@ -1,0 +1,88 @@
+/// CUT's options with the reference defaults (spec §3.9, `--CUT_mode CUT`): `--netG resnet_9blocks --netD basic
+/// --normG instance --normD instance --init_type xavier --init_gain 0.02 --no_dropout --gan_mode lsgan
+/// --lambda_GAN 1 --lambda_NCE 1 --nce_idt --nce_layers 0,4,8,12,16 --netF mlp_sample --netF_nc 256 --nce_T 0.07
+/// --num_patches 256 --lr 0.0002 --beta1 0.5 --beta2 0.999`, antialiased G and D. `fastCUT` gives FastCUT's.
+public struct CUTOptions: Sendable {
+  public var inputNC = 3
+  public var outputNC = 3
+  public var ngf = 64
+  public var ndf = 64
+  public var netG = GeneratorArchitecture.resnet9Blocks
+  public var netD = DiscriminatorArchitecture.basic
+  /// Used when `netD` is `n_layers`.
+  public var nLayersD = 3
+  public var norm = NormKind.instance
+  public var initType = InitType.xavier
+  public var initGain: Float = 0.02
+  public var noDropout = true
+  /// `--no-antialias`: CycleGAN's strided convs instead of conv + blur in G's downsampling and in D.
+  public var noAntialias = false
+  /// `--no-antialias-up`: CycleGAN's transposed convs instead of upsample + conv in G.
+  public var noAntialiasUp = false
+  public var ganMode = GANLoss.Mode.lsgan
+  public var lambdaGAN: Float = 1
+  public var lambdaNCE: Float = 1
+  /// The identity PatchNCE on target-domain images, NCE(B, G(B)) (CUT: on; FastCUT: off).
+  public var nceIdt = true
+  /// G's Sequential indices whose outputs PatchNCE compares (spec §3.3).
+  public var nceLayers = [0, 4, 8, 12, 16]
+  public var netF = PatchSamplerKind.mlpSample
+  public var netFNC = 256
+  /// τ of PatchNCE.
+  public var nceT: Float = 0.07
+  /// Patches sampled per image and layer.
+  public var numPatches = 256
+  /// FastCUT: with probability ½ per iteration, G sees the batch mirrored and its features are mirrored back.
+  public var flipEquivariance = false
+  public var negatives = NegativeSource.image
+  public var lr: Float = 2e-4
+  public var beta1: Float = 0.5
+  public var beta2: Float = 0.999
+  /// Keys weight initialisation, F's heads, patch positions and the flip coin.
+  public var seed: UInt64 = 0
+
+  public init() {}
+
+  /// FastCUT (`--CUT_mode FastCUT`): λ_NCE 10, no identity NCE, flip-equivariance.
+  public static var fastCUT: CUTOptions {
+    var o = CUTOptions()
+    (o.lambdaNCE, o.nceIdt, o.flipEquivariance) = (10, false, true)
+    return o
+  }
+
+  /// `--nce-layers "0,4,8,12,16"` as indices, or an error naming the option.
+  public static func parseLayers(_ text: String) throws -> [Int] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+      guard let i = Int(part.filter { !$0.isWhitespace }) else {
+        throw InvalidOption("--nce-layers", "'\(text)' is not a comma-separated list of layer indices")
+      }
+      return i
+    }
+  }
+
+  /// Checks the combinations the model cannot run, naming the option at fault.
+  public func validate() throws {
+    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
+                          ("--n-layers-D", nLayersD), ("--netF-nc", netFNC), ("--num-patches", numPatches)]
+    where value < 1 {
+      throw InvalidOption(name, "must be at least 1, got \(value)")
+    }
+    for (name, value) in [("--lambda-GAN", lambdaGAN), ("--lambda-NCE", lambdaNCE)] where !(value >= 0) {
+      throw InvalidOption(name, "must be ≥ 0, got \(value)")
+    }
+    if !(nceT > 0) { throw InvalidOption("--nce-T", "must be > 0, got \(nceT)") }
+    let layers = ResnetGenerator.layerCount(blocks: netG.residualBlocks, antialias: !noAntialias,
+                                            antialiasUp: !noAntialiasUp)
+    if lambdaNCE > 0 && nceLayers.isEmpty { throw InvalidOption("--nce-layers", "needs at least one layer") }
+    if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
+      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(netG.rawValue) (0…\(layers - 1))")
+    }
+    if Set(nceLayers).count != nceLayers.count {
+      throw InvalidOption("--nce-layers", "lists a layer twice: \(nceLayers.map(String.init).joined(separator: ","))")
+    }
+    if nceIdt && inputNC != outputNC {
+      throw InvalidOption("--nce-idt", "the identity NCE feeds B images to G, so it needs --input-nc = --output-nc "
+                            + "(got \(inputNC) and \(outputNC))")
+    }
+  }
+}
