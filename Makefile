@@ -30,21 +30,23 @@ test: setup
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --product i2i
 	scripts/mpi-tests.sh .build/debug/i2i-mpi-tests
-	scripts/train-tests.sh $(BIN)
+	scripts/train-tests.sh $(BIN) cyclegan cut fastcut
 
-## run: build, train CycleGAN on the embedded fashion-shoes set with 2 ranks, translate the test images
-RUN_NAME = fashion-shoes-cyclegan
-RUN_ARGS = --dataroot data/fashion-shoes --name $(RUN_NAME) --input-nc 1 --output-nc 1 --load-size 36 --crop-size 32 \
-           --ngf 32 --ndf 32 --netG resnet_6blocks --batch-size 2 --n-epochs 3 --n-epochs-decay 3 --save-epoch-freq 2 \
-           --print-freq 400
+## run: build, train a model (CycleGAN unless MODEL=cut|fastcut|enco) on the embedded fashion-shoes set with 2 ranks,
+## then translate the test images
+MODEL    ?= cyclegan
+RUN_NAME  = fashion-shoes-$(MODEL)
+RUN_ARGS  = --model $(MODEL) --dataroot data/fashion-shoes --name $(RUN_NAME) --input-nc 1 --output-nc 1 \
+            --load-size 36 --crop-size 32 --ngf 32 --ndf 32 --netG resnet_6blocks --batch-size 2 --n-epochs 3 \
+            --n-epochs-decay 3 --save-epoch-freq 2 --print-freq 400 --num-patches 64
 run: build
 	$(MPIRUN) -np 2 $(BIN) train $(RUN_ARGS) --resume auto
 	$(BIN) translate --checkpoint checkpoints/$(RUN_NAME) --direction AtoB --input data/fashion-shoes/testA \
 	  --output results/$(RUN_NAME)/AtoB
-	$(BIN) translate --checkpoint checkpoints/$(RUN_NAME) --direction BtoA --input data/fashion-shoes/testB \
-	  --output results/$(RUN_NAME)/BtoA
+	if [ "$(MODEL)" = cyclegan ]; then $(BIN) translate --checkpoint checkpoints/$(RUN_NAME) --direction BtoA \
+	  --input data/fashion-shoes/testB --output results/$(RUN_NAME)/BtoA; fi
 	@echo "make run: checkpoints, loss_log.txt and web/index.html (samples and loss curves) in checkpoints/$(RUN_NAME)/;"
-	@echo "          translations of the test sets in results/$(RUN_NAME)/AtoB and BtoA (each with an index.html)."
+	@echo "          translations of the test images in results/$(RUN_NAME)/ (with an index.html)."
 
 ## bench: kernel, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
 bench: build

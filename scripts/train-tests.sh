@@ -49,6 +49,11 @@ for model in $MODELS; do
     grep -q "written by 2 rank(s), now 1" "$work/log" &&
     [ "$(cursor "$work/ck/$model-half/step-00000008")" = 14 ]
   rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "$model: resume on 1 rank from a 2-rank checkpoint" $rc
+
+  echo "== $model: translate the test images from the checkpoint"
+  $BIN translate --checkpoint "$work/ck/$model-half" --input data/fashion-shoes/testA --output "$work/tr-$model" >"$work/log" 2>&1 &&
+    [ "$(ls "$work/tr-$model"/*.png | wc -l)" = "$(ls data/fashion-shoes/testA/*.png | wc -l)" ] && [ -f "$work/tr-$model/index.html" ]
+  rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "$model: translations of the test set" $rc
 done
 
 echo "== a rank killed during training: non-zero exit within 30 s; the newest checkpoint verifies and resumes"

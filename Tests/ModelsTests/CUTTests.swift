@@ -46,9 +46,8 @@ final class CUTTests: XCTestCase {
       for (name, value) in step { XCTAssertTrue(value.isFinite && value > 0, "\(name) = \(value)") }
     }
     let after = parameters(model)
-    XCTAssertEqual(before.map(\.name), after.map(\.name))
     XCTAssertTrue(after.contains { $0.name == "F.mlp_4.2.weight" })
-    for (b, a) in zip(before, after) { XCTAssertNotEqual(b.tensor.scalars, a.tensor.scalars, "\(a.name) did not change") }
+    assertEveryParameterMoved(before: before, after: after, except: cancelledBiasNames(model.networks))
     XCTAssertTrue(model.d.parameters().allSatisfy(\.requiresGrad), "D left frozen")
     XCTAssertEqual(model.networks.map(\.name), ["G", "D", "F"])
     XCTAssertEqual(model.optimizers.map(\.name), ["G", "D", "F"])

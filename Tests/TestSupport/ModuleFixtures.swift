@@ -28,3 +28,26 @@ public func assertGradientsMatch(_ net: Module, _ f: Fixture, file: StaticString
     assertCloseGradient(g, f["grad." + name], name, file: file, line: line)
   }
 }
+
+/// "<network>.<path>.bias" of every conv whose bias an instance norm cancels (left out of the graph, never updated;
+/// see `Sequential.append`).
+public func cancelledBiasNames(_ networks: [(name: String, module: Module)]) -> Set<String> {
+  Set(networks.flatMap { net, module in
+    module.namedModules().filter { ($0.module as? Conv2d)?.biasIsCancelled ?? ($0.module as? ConvTranspose2d)?.biasIsCancelled ?? false }
+      .map { "\(net).\($0.name).bias" }
+  })
+}
+
+/// Every parameter changed between `before` and `after` (same names, same order), except the cancelled biases,
+/// which must not have changed.
+public func assertEveryParameterMoved(before: [(name: String, tensor: Tensor)], after: [(name: String, tensor: Tensor)],
+                                      except cancelled: Set<String>, file: StaticString = #filePath, line: UInt = #line) {
+  XCTAssertEqual(before.map(\.name), after.map(\.name), file: file, line: line)
+  for (b, a) in zip(before, after) {
+    if cancelled.contains(a.name) {
+      XCTAssertEqual(b.tensor.scalars, a.tensor.scalars, "\(a.name) moved", file: file, line: line)
+    } else {
+      XCTAssertNotEqual(b.tensor.scalars, a.tensor.scalars, "\(a.name) did not change", file: file, line: line)
+    }
+  }
+}
