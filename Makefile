@@ -52,6 +52,10 @@ run: build
 bench: build
 	$(BIN) bench conv --threads 1
 	$(BIN) bench conv --threads 2
+	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 1 --iters 5
+	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 2 --iters 5
+	$(BIN) bench step --model cut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
+	$(BIN) bench step --model fastcut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
 	$(BIN) bench loader
 	$(MPIRUN) -np 2 $(BIN) bench allreduce
 
