@@ -91,16 +91,18 @@ extension Trainer {
     for (_, optimizer) in model.optimizers { try context.broadcastFromRoot(optimizer) }
   }
 
-  /// Every network's parameters and buffers must be bit-identical on every rank.
+  /// Every network's parameters must be bit-identical on every rank. (Buffers such as batch-norm running statistics
+  /// follow each rank's own batches; as in PyTorch DDP, rank 0's are the ones that count: see `saveCheckpoint`.)
   func checkReplicas() throws {
     try context.checkReplicasAgree(model.networks.flatMap { net, module in
-      module.stateDict().map { ("\(net).\($0.name)", $0.tensor) }
+      module.namedParameters().map { ("\(net).\($0.name)", $0.tensor) }
     })
   }
 
   /// A synchronised checkpoint: replicas checked, per-rank state gathered, rank 0 writes, every rank waits.
   func saveCheckpoint() throws {
     try checkReplicas()
+    for (_, module) in model.networks { try context.broadcastFromRoot(module.namedBuffers().map { ($0.name, $0.tensor) }) }
     var files = try CheckpointContents.files(of: model, context: context)
     var failure = ""
     if context.rank == 0 {
