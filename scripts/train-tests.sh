@@ -72,6 +72,17 @@ newest=$(ls -d "$work/ck/killed"/step-* | tail -1)
   grep -q "resuming from $newest" "$work/log"
 rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "killed rank: exit within 30 s, checkpoint verifies and resumes" $rc
 
+echo "== SIGTERM to mpirun: every rank saves one checkpoint at the same step and stops"
+args="$(small cyclegan) --seed 6"
+$MPIRUN -np 2 $BIN train $args --name signalled --max-steps 100000 >"$work/log" 2>&1 &
+for _ in $(seq 1 600); do grep -q "step" "$work/ck/signalled/loss_log.txt" 2>/dev/null && break; [ -e "$work/ck/signalled/train_opt.json" ] && break; sleep 0.1; done
+sleep 1
+kill -TERM %1
+wait %1
+grep -q "stopped by a signal at step" "$work/log" && $BIN inspect "$work/ck/signalled" >/dev/null &&
+  $MPIRUN -np 2 $BIN train $args --name signalled --resume auto --max-steps $(( $(ls -d "$work/ck/signalled"/step-* | tail -1 | sed 's/.*step-0*//') + 1 )) >"$work/log" 2>&1
+rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "SIGTERM: checkpoint at a step boundary, then resumes" $rc
+
 echo "== a truncated and a bit-flipped checkpoint file are detected and skipped"
 args="$(small cyclegan) --seed 4 --save-every-steps 1 --keep 3"
 $BIN train $args --name corrupt --max-steps 3 >"$work/log" 2>&1

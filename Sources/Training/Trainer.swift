@@ -79,11 +79,11 @@ public final class Trainer {
     let policy = try options.learningRatePolicy()
     let schedulers = model.optimizers.map { LearningRateScheduler($0.optimizer, policy: policy, stepCount: cursor.epoch) }
 
-    while cursor.epoch < epochs && !reachedMaxSteps {
+    while cursor.epoch < epochs && !reachedMaxSteps && !stopping {
       let epoch = cursor.epoch
       model.beginEpoch(epoch + options.epochCount)
       if loader == nil { loader = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor) }
-      while cursor.epoch == epoch && !reachedMaxSteps {
+      while cursor.epoch == epoch && !reachedMaxSteps && !stopping {
         let started = ContinuousClock.now
         let batch = try first ?? loader!.next()
         let wait = first == nil ? loader!.lastWait : 0
@@ -105,6 +105,10 @@ public final class Trainer {
       }
     }
     if lastSavedStep != step { try saveCheckpoint() }
+    if stopping {
+      say("stopped by a signal at step \(step); continue with --resume auto")
+      return
+    }
     progress?.finishLine()
     say("finished at step \(step), epoch \(min(cursor.epoch, epochs - 1) + options.epochCount); checkpoints in \(runDirectory.path)")
   }
@@ -116,6 +120,10 @@ public final class Trainer {
   }
 
   var reachedMaxSteps: Bool { options.maxSteps > 0 && step >= options.maxSteps }
+
+  /// Set after a step when any rank received SIGTERM or SIGINT (see `StopRequest`): every rank learns it at the
+  /// same step through one small all-reduce, saves the checkpoint together and stops.
+  public private(set) var stopping = false
 
   private func afterStep(losses: [(name: String, value: Double)], epoch: Int, imagesBefore: Int, imagesAfter: Int,
                          seconds: Double, wait: Double, learningRate: Double) throws {
@@ -139,6 +147,7 @@ public final class Trainer {
                      imagesPerSecond: images / max(seconds, 1e-9), dataWaitFraction: wait / max(seconds, 1e-9),
                      losses: lastLosses, forcePlainLine: printNow)
     if options.saveEverySteps > 0 && step % options.saveEverySteps == 0 { try saveCheckpoint() }
+    stopping = try context.meanOverRanks([StopRequest.signal != 0 ? 1 : 0])[0] > 0
   }
 
   private func endEpoch(_ epoch: Int) throws {

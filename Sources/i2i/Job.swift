@@ -9,6 +9,8 @@ enum Job {
   static func run(_ command: String, _ communicator: Communicator, _ body: () throws -> Void) throws {
     do {
       try body()
+    } catch let exit as ExitCode {
+      throw exit
     } catch {
       if communicator.size > 1 { communicator.abort("i2i \(command): error: \(error)") }
       FileHandle.standardError.write(Data("i2i \(command): error: \(error)\n".utf8))

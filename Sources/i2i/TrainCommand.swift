@@ -19,7 +19,10 @@ struct TrainCommand: ParsableCommand {
       let context = MPIReplicaContext(communicator)
       let say: (String) -> Void = communicator.isRoot ? { print($0) } : { _ in }
       say("i2i train: \(options.model) on \(options.dataroot), \(communicator.size) rank(s) × batch \(options.batchSize)")
-      try Trainer(options: options, context: context, say: say).run()
+      StopRequest.install()
+      let trainer = try Trainer(options: options, context: context, say: say)
+      try trainer.run()
+      if trainer.stopping { throw ExitCode(128 + max(StopRequest.signal, 0)) }
     }
   }
 }
