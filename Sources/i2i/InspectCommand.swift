@@ -10,7 +10,7 @@ struct InspectCommand: ParsableCommand {
     abstract: "Show a checkpoint (step, epoch, world size, options, tensors, checksum status).")
 
   @Argument(help: "A checkpoint directory (step-XXXXXXXX) or a run directory (its newest checkpoint).") var path: String
-  @Flag(help: "List every tensor of every file.") var tensors = false
+  @Flag(help: "List the tensors of every file (the networks' are always listed).") var tensors = false
   @Option(help: "Another checkpoint: compare every tensor of the net_* files.") var compare: String?
   @Option(help: "Relative tolerance for --compare.") var rtol: Float = 0
   @Option(help: "Absolute tolerance for --compare.") var atol: Float = 0
@@ -33,7 +33,7 @@ struct InspectCommand: ParsableCommand {
       let file = try SafeTensors.read(checkpoint.appendingPathComponent(name))
       let count = file.tensors.values.reduce(0) { $0 + $1.count }
       print("  \(name): \(file.names.count) tensors, \(count) values")
-      if tensors { for n in file.names { print("    \(n) \(file.tensors[n]!.shape)") } }
+      if tensors || name.hasPrefix("net_") { for n in file.names { print("    \(n) \(file.tensors[n]!.shape)") } }
     }
   }
 
