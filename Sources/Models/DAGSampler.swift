@@ -36,7 +36,8 @@ public struct DAGSampler: Sendable {
   /// `height`×`width` map (row-major) for each image.
   public func patchIds(scores: Tensor, height: Int, width: Int, seed: UInt64, key: [UInt64],
                        firstImage: Int) -> [[Int]] {
-    precondition(scores.rank == 4 && scores.shape[1] == 1, "DAGSampler: scores must be (n, 1, h, w), got \(scores.shape)")
+    precondition(scores.rank == 4 && scores.shape[1] == 1,
+                 "DAGSampler: scores must be (n, 1, h, w), got \(scores.shape)")
     let attention = noGrad { resizeBilinear(scores.detached(), height: height, width: width) }
     let positions = height * width
     return (0..<scores.shape[0]).map { b in

@@ -140,7 +140,8 @@ public final class EnCoHeads: Module {
   static func gather(_ feature: Tensor, _ ids: [[Int]]) -> Tensor {
     let (n, c, positions) = (feature.shape[0], feature.shape[1], feature.shape[2] * feature.shape[3])
     let valid = ids.allSatisfy { $0.count == ids[0].count && $0.allSatisfy { (0..<positions).contains($0) } }
-    precondition(ids.count == n && valid, "EnCoHeads: need \(n) id lists of equal length with positions in 0..<\(positions)")
+    precondition(ids.count == n && valid,
+                 "EnCoHeads: need \(n) id lists of equal length with positions in 0..<\(positions)")
     let rows = feature.permute([0, 2, 3, 1]).reshape([n * positions, c])
     return rows.indexSelect(axis: 0, ids.enumerated().flatMap { b, own in own.map { b * positions + $0 } })
   }
