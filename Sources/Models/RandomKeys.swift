@@ -13,6 +13,10 @@ public enum ModelRandomPurpose: UInt64, Sendable {
   case patchSample
   /// (seed, flipEquivariance, step): FastCUT's coin, flipping the whole global batch or none of it.
   case flipEquivariance
+  /// (seed, dagSample, step, pair, global image index): EnCo's DAG positions, per image.
+  case dagSample
+  /// (seed, imageFlip, step, domain, global image index): EnCo's mirroring coin, per image.
+  case imageFlip
 }
 
 /// A name as a random-stream key: FNV-1a over its UTF-8 bytes (stable across processes, unlike `Hasher`).

@@ -6,6 +6,7 @@ public enum ModelCatalog {
     switch o.model {
     case "cyclegan": return try CycleGAN(try cycleGANOptions(o))
     case "cut", "fastcut": return try CUT(try cutOptions(o))
+    case "enco": return try EnCo(try enCoOptions(o))
     default:
       throw TrainingOptionError(option: "--model", reason: "unknown model '\(o.model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }
@@ -68,5 +69,50 @@ public enum ModelCatalog {
     c.beta2 = o.beta2
     c.seed = o.seed
     return c
+  }
+
+  /// EnCo's options (its README defaults come from `TrainingOptions(model:)`); `--stop-idt-epochs 0` means n_epochs.
+  static func enCoOptions(_ o: TrainingOptions) throws -> EnCoOptions {
+    guard o.netF == "mlp_sample_with_DAG" else {
+      throw InvalidOption("--netF", "EnCo has the heads 'mlp_sample_with_DAG' only, got '\(o.netF)'")
+    }
+    var e = EnCoOptions()
+    e.inputNC = o.inputNC
+    e.outputNC = o.outputNC
+    e.ngf = o.ngf
+    e.ndf = o.ndf
+    e.netG = try .parse(o.netG, option: "--netG")
+    e.netD = try .parse(o.netD, option: "--netD")
+    e.nLayersD = o.nLayersD
+    e.norm = try .parse(o.norm, option: "--norm")
+    e.initType = try .parse(o.initType, option: "--init-type")
+    e.initGain = o.initGain
+    e.noDropout = !o.dropout
+    e.noAntialias = o.noAntialias
+    e.noAntialiasUp = o.noAntialiasUp
+    e.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    e.lambdaGAN = o.lambdaGAN
+    e.lambdaNCE = o.lambdaNCE
+    e.lambdaIDT = o.lambdaIDT
+    e.nceIdt = o.nceIdt
+    e.stopIdtEpochs = o.stopIdtEpochs == 0 ? o.nEpochs : o.stopIdtEpochs
+    e.nceLayers = try CUTOptions.parseLayers(o.nceLayers)
+    e.loss = try .parse(o.encoLoss, option: "--enco-loss")
+    e.nceT = o.nceT
+    e.negatives = try .parse(o.negatives, option: "--negatives")
+    e.netFNC = o.netFNC
+    e.prjNorm = try .parse(o.prjNorm, option: "--prj-norm")
+    e.noPredictor = o.noPredictor
+    e.numPatches = o.numPatches
+    e.oversampleRatio = o.oversampleRatio
+    e.randomRatio = o.randomRatio
+    e.flipEquivariance = o.flipEquivariance
+    e.lrG = o.lrG
+    e.lrD = o.lrD
+    e.lrF = o.lrF
+    e.beta1 = o.beta1
+    e.beta2 = o.beta2
+    e.seed = o.seed
+    return e
   }
 }

@@ -105,6 +105,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     case "enco":
       (nEpochs, nEpochsDecay, initType, poolSize) = (100, 100, "xavier", 0)
       (lambdaNCE, nceLayers, netF, flipEquivariance) = (2, "3,7,13,18,24,28", "mlp_sample_with_DAG", true)
+      warmupEpochs = 20
     default:
       throw TrainingOptionError(option: "--model", reason: "unknown model '\(model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }

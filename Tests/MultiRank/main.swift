@@ -30,6 +30,7 @@ default:
   AllGatherChecks.run(&checks, context)
   StateChecks.run(&checks, context)
   PatchNCEChecks.run(&checks, context)
+  EnCoChecks.run(&checks, context)
   if comm.isRoot { print("\(checks.passed) passed, \(checks.failed) failed") }
   exit(checks.failed == 0 ? 0 : 1)
 }

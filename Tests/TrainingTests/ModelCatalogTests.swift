@@ -42,4 +42,40 @@ final class ModelCatalogTests: XCTestCase {
     XCTAssertTrue(try message { $0.negatives = "world" }.contains("--negatives"))
     XCTAssertTrue(try message { $0.netF = "reshape" }.contains("--netF"))
   }
+
+  /// `--model enco` gets the README's settings (spec §4.8) and maps EnCo's own options.
+  func testEnCoGetsItsReferenceDefaults() throws {
+    let o = try options("enco")
+    XCTAssertEqual(o.warmupEpochs, 20)
+    let enco = try XCTUnwrap(try ModelCatalog.make(o) as? EnCo)
+    XCTAssertEqual(enco.options.lambdaNCE, 2)
+    XCTAssertEqual(enco.options.lambdaIDT, 10)
+    XCTAssertEqual(enco.options.nceLayers, [3, 7, 13, 18, 24, 28])
+    XCTAssertEqual(enco.options.stopIdtEpochs, 100, "0 means n_epochs")
+    XCTAssertEqual([enco.options.lrG, enco.options.lrD, enco.options.lrF], [5e-5, 2e-4, 5e-5])
+    XCTAssertEqual(enco.options.loss, .nce)
+    XCTAssertEqual(enco.options.prjNorm, .batch)
+    XCTAssertTrue(enco.options.flipEquivariance)
+    XCTAssertEqual(enco.options.initType, .xavier)
+    let changed = try XCTUnwrap(try ModelCatalog.make(try options("enco") {
+      ($0.encoLoss, $0.prjNorm, $0.stopIdtEpochs, $0.negatives, $0.noPredictor) = ("byol", "LN", 7, "image", true)
+      ($0.oversampleRatio, $0.randomRatio, $0.numPatches) = (2, 0.25, 64)
+    }) as? EnCo)
+    XCTAssertEqual(changed.options.loss, .byol)
+    XCTAssertEqual(changed.options.prjNorm, .layer)
+    XCTAssertEqual(changed.options.stopIdtEpochs, 7)
+    XCTAssertTrue(changed.options.noPredictor)
+    XCTAssertEqual([changed.options.oversampleRatio, changed.options.numPatches], [2, 64])
+    XCTAssertEqual(changed.options.randomRatio, 0.25)
+  }
+
+  func testBadEnCoOptionsNameTheOption() throws {
+    func message(_ change: (inout TrainingOptions) -> Void) throws -> String {
+      do { _ = try ModelCatalog.make(try options("enco", change)); return "accepted" } catch { return "\(error)" }
+    }
+    XCTAssertTrue(try message { $0.encoLoss = "mse" }.contains("--enco-loss"))
+    XCTAssertTrue(try message { $0.prjNorm = "GN" }.contains("--prj-norm"))
+    XCTAssertTrue(try message { $0.netF = "mlp_sample" }.hasPrefix("--netF"))
+    XCTAssertTrue(try message { $0.nceLayers = "3,7,28" }.hasPrefix("--nce-layers"))
+  }
 }

@@ -1,0 +1,108 @@
+/// `--enco-loss`: how EnCo compares a decoder patch with its encoder patch.
+public enum EnCoLossKind: String, OptionName, Sendable {
+  /// The first paper's (arXiv 2211.10867 v1) patch-wise contrastive loss: PatchNCE with the decoder patch as the
+  /// query, the encoder patch at the same position as the positive and the encoder patches at the other sampled
+  /// positions as negatives.
+  case nce
+  /// The official code's (and v3's) 2 − 2·cos with stop-gradient on the encoder side.
+  case byol
+}
+
+/// EnCo's options with the README's settings (spec §4.7, §4.8): `--nce_layers 3,7,13,18,24,28 --lambda_IDT 10
+/// --lambda_NCE 2 --netF mlp_sample_with_DAG --lr_G 5e-5 --lr_F 5e-5 --lr_D 2e-4 --flip_equivariance True`, and
+/// what it shares with CUT: antialiased G and D, instance norm, xavier 0.02, LSGAN, no image pool.
+public struct EnCoOptions: Sendable {
+  public var inputNC = 3
+  public var outputNC = 3
+  public var ngf = 64
+  public var ndf = 64
+  public var netG = GeneratorArchitecture.resnet9Blocks
+  public var netD = DiscriminatorArchitecture.basic
+  /// Used when `netD` is `n_layers`.
+  public var nLayersD = 3
+  public var norm = NormKind.instance
+  public var initType = InitType.xavier
+  public var initGain: Float = 0.02
+  public var noDropout = true
+  public var noAntialias = false
+  public var noAntialiasUp = false
+  public var ganMode = GANLoss.Mode.lsgan
+  public var lambdaGAN: Float = 1
+  /// Weight of the content (encoder–decoder) loss.
+  public var lambdaNCE: Float = 2
+  /// Weight of the pixel identity loss |G(B) − B|₁.
+  public var lambdaIDT: Float = 10
+  /// The identity branch (B through G, with its L1 loss) while the epoch is ≤ `stopIdtEpochs`.
+  public var nceIdt = true
+  /// The last epoch with the identity branch (the reference's default is n_epochs).
+  public var stopIdtEpochs = 100
+  /// G's Sequential indices: the first half are encoder layers, the second half, reversed, their decoder partners.
+  public var nceLayers = [3, 7, 13, 18, 24, 28]
+  public var loss = EnCoLossKind.nce
+  /// τ of the `nce` loss.
+  public var nceT: Float = 0.07
+  /// Where the `nce` loss takes its negatives from.
+  public var negatives = NegativeSource.image
+  /// nc, the width of the projection heads.
+  public var netFNC = 256
+  public var prjNorm = ProjectionNorm.batch
+  /// `--no-predictor`: the decoder branch without the prediction head.
+  public var noPredictor = false
+  /// N, patches per image and pair, chosen by DAG with oversampling r and random share ρ.
+  public var numPatches = 256
+  public var oversampleRatio = 4
+  public var randomRatio: Float = 0.5
+  /// EnCo's `--flip_equivariance`: each A and each B image is mirrored with probability ½ (a plain augmentation).
+  public var flipEquivariance = true
+  public var lrG: Float = 5e-5
+  public var lrD: Float = 2e-4
+  public var lrF: Float = 5e-5
+  public var beta1: Float = 0.5
+  public var beta2: Float = 0.999
+  /// Keys weight initialisation, the heads, the DAG positions and the flips.
+  public var seed: UInt64 = 0
+
+  public init() {}
+
+  /// The (encoder, decoder) layer pairs: (nceLayers[i], nceLayers[L − 1 − i]) for i < L/2.
+  public var layerPairs: [(encoder: Int, decoder: Int)] {
+    let half = nceLayers.count / 2
+    return (0..<half).map { (nceLayers[$0], nceLayers[nceLayers.count - 1 - $0]) }
+  }
+
+  /// Checks the combinations the model cannot run, naming the option at fault.
+  public func validate() throws {
+    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
+                          ("--n-layers-D", nLayersD), ("--num-patches", numPatches),
+                          ("--oversample-ratio", oversampleRatio)] where value < 1 {
+      throw InvalidOption(name, "must be at least 1, got \(value)")
+    }
+    if netFNC < 2 { throw InvalidOption("--netF-nc", "must be at least 2, got \(netFNC)") }
+    for (name, value) in [("--lambda-GAN", lambdaGAN), ("--lambda-NCE", lambdaNCE), ("--lambda-IDT", lambdaIDT)]
+    where !(value >= 0) {
+      throw InvalidOption(name, "must be ≥ 0, got \(value)")
+    }
+    if !(nceT > 0) { throw InvalidOption("--nce-T", "must be > 0, got \(nceT)") }
+    if !(0...1).contains(randomRatio) { throw InvalidOption("--random-ratio", "must be in [0, 1], got \(randomRatio)") }
+    if loss == .byol && negatives != .image {
+      throw InvalidOption("--negatives", "the byol loss has no negatives; --negatives applies to --enco-loss nce")
+    }
+    let layers = ResnetGenerator.layerCount(blocks: netG.residualBlocks, antialias: !noAntialias,
+                                            antialiasUp: !noAntialiasUp)
+    let listed = nceLayers.map(String.init).joined(separator: ",")
+    if lambdaNCE > 0 && (nceLayers.isEmpty || nceLayers.count % 2 != 0) {
+      throw InvalidOption("--nce-layers", "EnCo pairs encoder and decoder layers, so it needs an even number of "
+                            + "layers, got \(nceLayers.count) (\(listed))")
+    }
+    if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
+      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(netG.rawValue) (0…\(layers - 1))")
+    }
+    if nceLayers != nceLayers.sorted() || Set(nceLayers).count != nceLayers.count {
+      throw InvalidOption("--nce-layers", "the layers must increase (encoder first, then decoder), got \(listed)")
+    }
+    if nceIdt && inputNC != outputNC {
+      throw InvalidOption("--nce-idt", "the identity branch feeds B images to G, so it needs --input-nc = "
+                            + "--output-nc (got \(inputNC) and \(outputNC))")
+    }
+  }
+}
