@@ -111,6 +111,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
   }
 
+  /// EnCo's default `--nce-layers` pair the same stages of encoder and decoder, mirrored around the residual blocks:
+  /// (3, 28), (7, 24), (13, 18) with 9 blocks. With `--netG resnet_6blocks` the decoder side moves 3 layers up and
+  /// block 2's mirror is block 4: (3, 25), (7, 21), (13, 15). Called when `--nce-layers` was not given.
+  public mutating func mirrorEnCoLayersForNetG() {
+    guard model == "enco", netG == "resnet_6blocks" else { return }
+    nceLayers = "3,7,13,15,21,25"
+  }
+
   /// The models `i2i train --model` accepts.
   public static let models = ["cyclegan", "cut", "fastcut", "enco"]
 

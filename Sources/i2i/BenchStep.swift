@@ -27,6 +27,7 @@ struct BenchStep: ParsableCommand {
     ComputeThreads.set(threads)
     var o = try TrainingOptions(model: model)
     (o.ngf, o.ndf, o.netG, o.cropSize, o.loadSize, o.batchSize) = (ngf, ndf, netG, size, size, batchSize)
+    o.mirrorEnCoLayersForNetG()
     let translator = try ModelCatalog.make(o)
     let context = LocalReplicaContext()
     let batch = TrainingBatch(a: BenchStep.image(batchSize, size, key: 0), b: BenchStep.image(batchSize, size, key: 1))

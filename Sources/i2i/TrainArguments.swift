@@ -78,6 +78,7 @@ struct TrainArguments: ParsableArguments {
     set(&o.keep, keep); set(&o.resume, resume); set(&o.maxSteps, maxSteps); set(&o.replicaCheckEvery, replicaCheckEvery)
     set(&o.seed, seed); set(&o.threads, threads)
     contrastive.apply(to: &o)
+    if contrastive.nceLayers == nil { o.mirrorEnCoLayersForNetG() }
     return o
   }
 }
