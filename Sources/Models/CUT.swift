@@ -70,11 +70,9 @@ public final class CUT: TranslationModel {
   }
 
   public func prepare(context: ReplicaContext) throws {
-    try context.register(group: "G", parameters: g.namedParameters().map { ("G.\($0.name)", $0.tensor) })
-    try context.register(group: "D", parameters: d.namedParameters().map { ("D.\($0.name)", $0.tensor) })
-    if optimizerF != nil {
-      try context.register(group: "F", parameters: f.namedParameters().map { ("F.\($0.name)", $0.tensor) })
-    }
+    try context.register(group: "G", networks: [("G", g)])
+    try context.register(group: "D", networks: [("D", d)])
+    if optimizerF != nil { try context.register(group: "F", networks: [("F", f)]) }
     preparedContext = context
   }
 

@@ -2,24 +2,9 @@
 /// --normG instance --normD instance --init_type xavier --init_gain 0.02 --no_dropout --gan_mode lsgan
 /// --lambda_GAN 1 --lambda_NCE 1 --nce_idt --nce_layers 0,4,8,12,16 --netF mlp_sample --netF_nc 256 --nce_T 0.07
 /// --num_patches 256 --lr 0.0002 --beta1 0.5 --beta2 0.999`, antialiased G and D. `fastCUT` gives FastCUT's.
-public struct CUTOptions: Sendable {
-  public var inputNC = 3
-  public var outputNC = 3
-  public var ngf = 64
-  public var ndf = 64
-  public var netG = GeneratorArchitecture.resnet9Blocks
-  public var netD = DiscriminatorArchitecture.basic
-  /// Used when `netD` is `n_layers`.
-  public var nLayersD = 3
-  public var norm = NormKind.instance
-  public var initType = InitType.xavier
-  public var initGain: Float = 0.02
-  public var noDropout = true
-  /// `--no-antialias`: CycleGAN's strided convs instead of conv + blur in G's downsampling and in D.
-  public var noAntialias = false
-  /// `--no-antialias-up`: CycleGAN's transposed convs instead of upsample + conv in G.
-  public var noAntialiasUp = false
-  public var ganMode = GANLoss.Mode.lsgan
+public struct CUTOptions: HasNetworkOptions, Sendable {
+  /// The shared network options (read as `options.ngf`, … through dynamic member lookup).
+  public var network = NetworkOptions(initType: .xavier)
   public var lambdaGAN: Float = 1
   public var lambdaNCE: Float = 1
   /// The identity PatchNCE on target-domain images, NCE(B, G(B)) (CUT: on; FastCUT: off).
@@ -38,8 +23,6 @@ public struct CUTOptions: Sendable {
   public var lr: Float = 2e-4
   public var beta1: Float = 0.5
   public var beta2: Float = 0.999
-  /// Keys weight initialisation, F's heads, patch positions and the flip coin.
-  public var seed: UInt64 = 0
 
   public init() {}
 
@@ -62,27 +45,26 @@ public struct CUTOptions: Sendable {
 
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
-    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
-                          ("--n-layers-D", nLayersD), ("--netF-nc", netFNC), ("--num-patches", numPatches)]
-    where value < 1 {
+    try network.validate()
+    for (name, value) in [("--netF-nc", netFNC), ("--num-patches", numPatches)] where value < 1 {
       throw InvalidOption(name, "must be at least 1, got \(value)")
     }
     for (name, value) in [("--lambda-GAN", lambdaGAN), ("--lambda-NCE", lambdaNCE)] where !(value >= 0) {
       throw InvalidOption(name, "must be ≥ 0, got \(value)")
     }
     if !(nceT > 0) { throw InvalidOption("--nce-T", "must be > 0, got \(nceT)") }
-    let layers = ResnetGenerator.layerCount(blocks: netG.residualBlocks, antialias: !noAntialias,
-                                            antialiasUp: !noAntialiasUp)
+    let layers = ResnetGenerator.layerCount(blocks: network.netG.residualBlocks, antialias: !network.noAntialias,
+                                            antialiasUp: !network.noAntialiasUp)
     if lambdaNCE > 0 && nceLayers.isEmpty { throw InvalidOption("--nce-layers", "needs at least one layer") }
     if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
-      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(netG.rawValue) (0…\(layers - 1))")
+      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
     }
     if Set(nceLayers).count != nceLayers.count {
       throw InvalidOption("--nce-layers", "lists a layer twice: \(nceLayers.map(String.init).joined(separator: ","))")
     }
-    if nceIdt && inputNC != outputNC {
+    if nceIdt && network.inputNC != network.outputNC {
       throw InvalidOption("--nce-idt", "the identity NCE feeds B images to G, so it needs --input-nc = --output-nc "
-                            + "(got \(inputNC) and \(outputNC))")
+                            + "(got \(network.inputNC) and \(network.outputNC))")
     }
   }
 }

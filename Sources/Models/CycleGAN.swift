@@ -59,11 +59,8 @@ public final class CycleGAN: TranslationModel {
   public var optimizers: [(name: String, optimizer: any Optimizer)] { [("G", optimizerG), ("D", optimizerD)] }
 
   public func prepare(context: ReplicaContext) throws {
-    func named(_ prefix: String, _ m: Module) -> [(String, Tensor)] {
-      m.namedParameters().map { ("\(prefix).\($0.name)", $0.tensor) }
-    }
-    try context.register(group: "G", parameters: named("G_A", gA) + named("G_B", gB))
-    try context.register(group: "D", parameters: named("D_A", dA) + named("D_B", dB))
+    try context.register(group: "G", networks: [("G_A", gA), ("G_B", gB)])
+    try context.register(group: "D", networks: [("D_A", dA), ("D_B", dB)])
     preparedContext = context
   }
 

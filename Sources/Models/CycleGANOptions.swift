@@ -1,21 +1,9 @@
 /// CycleGAN's options with the reference defaults (spec §2.5): `--netG resnet_9blocks --netD basic --norm instance
 /// --init_type normal --init_gain 0.02 --no_dropout --gan_mode lsgan --pool_size 50 --lambda_A 10 --lambda_B 10
 /// --lambda_identity 0.5 --lr 0.0002 --beta1 0.5`.
-public struct CycleGANOptions: Sendable {
-  public var inputNC = 3
-  public var outputNC = 3
-  public var ngf = 64
-  public var ndf = 64
-  public var netG = GeneratorArchitecture.resnet9Blocks
-  public var netD = DiscriminatorArchitecture.basic
-  /// Used when `netD` is `n_layers`.
-  public var nLayersD = 3
-  public var norm = NormKind.instance
-  public var initType = InitType.normal
-  public var initGain: Float = 0.02
-  /// CycleGAN forces `--no_dropout` on by default: the residual blocks have no Dropout.
-  public var noDropout = true
-  public var ganMode = GANLoss.Mode.lsgan
+public struct CycleGANOptions: HasNetworkOptions, Sendable {
+  /// The shared network options (read as `options.ngf`, … through dynamic member lookup).
+  public var network = NetworkOptions()
   /// Images kept by each of the two history pools (per rank); 0 disables them.
   public var poolSize = 50
   /// Weight of the cycle loss A → B → A.
@@ -26,21 +14,16 @@ public struct CycleGANOptions: Sendable {
   public var lambdaIdentity: Float = 0.5
   public var lr: Float = 2e-4
   public var beta1: Float = 0.5
-  /// Keys weight initialisation, image pools and dropout masks.
-  public var seed: UInt64 = 0
 
   public init() {}
 
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
-    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
-                          ("--n-layers-D", nLayersD)] where value < 1 {
-      throw InvalidOption(name, "must be at least 1, got \(value)")
-    }
+    try network.validate()
     if poolSize < 0 { throw InvalidOption("--pool-size", "must be ≥ 0, got \(poolSize)") }
-    if lambdaIdentity > 0 && inputNC != outputNC {
+    if lambdaIdentity > 0 && network.inputNC != network.outputNC {
       throw InvalidOption("--lambda-identity", "the identity loss needs --input-nc = --output-nc "
-                            + "(got \(inputNC) and \(outputNC)); set it to 0")
+                            + "(got \(network.inputNC) and \(network.outputNC)); set it to 0")
     }
   }
 }

@@ -11,22 +11,9 @@ public enum EnCoLossKind: String, OptionName, Sendable {
 /// EnCo's options with the README's settings (spec §4.7, §4.8): `--nce_layers 3,7,13,18,24,28 --lambda_IDT 10
 /// --lambda_NCE 2 --netF mlp_sample_with_DAG --lr_G 5e-5 --lr_F 5e-5 --lr_D 2e-4 --flip_equivariance True`, and
 /// what it shares with CUT: antialiased G and D, instance norm, xavier 0.02, LSGAN, no image pool.
-public struct EnCoOptions: Sendable {
-  public var inputNC = 3
-  public var outputNC = 3
-  public var ngf = 64
-  public var ndf = 64
-  public var netG = GeneratorArchitecture.resnet9Blocks
-  public var netD = DiscriminatorArchitecture.basic
-  /// Used when `netD` is `n_layers`.
-  public var nLayersD = 3
-  public var norm = NormKind.instance
-  public var initType = InitType.xavier
-  public var initGain: Float = 0.02
-  public var noDropout = true
-  public var noAntialias = false
-  public var noAntialiasUp = false
-  public var ganMode = GANLoss.Mode.lsgan
+public struct EnCoOptions: HasNetworkOptions, Sendable {
+  /// The shared network options (read as `options.ngf`, … through dynamic member lookup).
+  public var network = NetworkOptions(initType: .xavier)
   public var lambdaGAN: Float = 1
   /// Weight of the content (encoder–decoder) loss.
   public var lambdaNCE: Float = 2
@@ -59,8 +46,6 @@ public struct EnCoOptions: Sendable {
   public var lrF: Float = 5e-5
   public var beta1: Float = 0.5
   public var beta2: Float = 0.999
-  /// Keys weight initialisation, the heads, the DAG positions and the flips.
-  public var seed: UInt64 = 0
 
   public init() {}
 
@@ -72,9 +57,8 @@ public struct EnCoOptions: Sendable {
 
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
-    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
-                          ("--n-layers-D", nLayersD), ("--num-patches", numPatches),
-                          ("--oversample-ratio", oversampleRatio)] where value < 1 {
+    try network.validate()
+    for (name, value) in [("--num-patches", numPatches), ("--oversample-ratio", oversampleRatio)] where value < 1 {
       throw InvalidOption(name, "must be at least 1, got \(value)")
     }
     if netFNC < 2 { throw InvalidOption("--netF-nc", "must be at least 2, got \(netFNC)") }
@@ -87,22 +71,22 @@ public struct EnCoOptions: Sendable {
     if loss == .byol && negatives != .image {
       throw InvalidOption("--negatives", "the byol loss has no negatives; --negatives applies to --enco-loss nce")
     }
-    let layers = ResnetGenerator.layerCount(blocks: netG.residualBlocks, antialias: !noAntialias,
-                                            antialiasUp: !noAntialiasUp)
+    let layers = ResnetGenerator.layerCount(blocks: network.netG.residualBlocks, antialias: !network.noAntialias,
+                                            antialiasUp: !network.noAntialiasUp)
     let listed = nceLayers.map(String.init).joined(separator: ",")
     if lambdaNCE > 0 && (nceLayers.isEmpty || nceLayers.count % 2 != 0) {
       throw InvalidOption("--nce-layers", "EnCo pairs encoder and decoder layers, so it needs an even number of "
                             + "layers, got \(nceLayers.count) (\(listed))")
     }
     if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
-      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(netG.rawValue) (0…\(layers - 1))")
+      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
     }
     if nceLayers != nceLayers.sorted() || Set(nceLayers).count != nceLayers.count {
       throw InvalidOption("--nce-layers", "the layers must increase (encoder first, then decoder), got \(listed)")
     }
-    if nceIdt && inputNC != outputNC {
+    if nceIdt && network.inputNC != network.outputNC {
       throw InvalidOption("--nce-idt", "the identity branch feeds B images to G, so it needs --input-nc = "
-                            + "--output-nc (got \(inputNC) and \(outputNC))")
+                            + "--output-nc (got \(network.inputNC) and \(network.outputNC))")
     }
   }
 }

@@ -104,3 +104,52 @@ public enum Networks {
     network.initWeights(initType.scheme, gain: gain, rng: &rng)
   }
 }
+
+/// The options that shape every model's generator and discriminator (spec §1.3–1.7, §3.3–3.4), with the reference
+/// defaults (`--netG resnet_9blocks --netD basic --norm instance --init_gain 0.02 --no_dropout --gan_mode lsgan`).
+public struct NetworkOptions: Sendable {
+  public var inputNC = 3
+  public var outputNC = 3
+  public var ngf = 64
+  public var ndf = 64
+  public var netG = GeneratorArchitecture.resnet9Blocks
+  public var netD = DiscriminatorArchitecture.basic
+  /// Used when `netD` is `n_layers`.
+  public var nLayersD = 3
+  public var norm = NormKind.instance
+  /// CycleGAN: normal; CUT and EnCo: xavier.
+  public var initType = InitType.normal
+  public var initGain: Float = 0.02
+  /// The reference models force `--no_dropout` on: the residual blocks have no Dropout.
+  public var noDropout = true
+  /// CUT/EnCo `--no-antialias`: CycleGAN's strided convs instead of conv + blur in G's downsampling and in D.
+  public var noAntialias = false
+  /// CUT/EnCo `--no-antialias-up`: CycleGAN's transposed convs instead of upsample + conv in G.
+  public var noAntialiasUp = false
+  public var ganMode = GANLoss.Mode.lsgan
+  /// Keys weight initialisation and every random choice the model makes (pools, patches, flips, dropout).
+  public var seed: UInt64 = 0
+
+  public init(initType: InitType = .normal) { self.initType = initType }
+
+  /// The counts that must be positive, naming the option at fault.
+  public func validate() throws {
+    for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
+                          ("--n-layers-D", nLayersD)] where value < 1 {
+      throw InvalidOption(name, "must be at least 1, got \(value)")
+    }
+  }
+}
+
+/// A model's options that embed the shared `NetworkOptions` and read them as their own (`options.ngf`).
+@dynamicMemberLookup
+public protocol HasNetworkOptions {
+  var network: NetworkOptions { get set }
+}
+
+extension HasNetworkOptions {
+  public subscript<T>(dynamicMember field: WritableKeyPath<NetworkOptions, T>) -> T {
+    get { network[keyPath: field] }
+    set { network[keyPath: field] = newValue }
+  }
+}

@@ -84,3 +84,12 @@ extension TranslationModel {
   public func trainingStatistics() -> [(name: String, value: Double)] { [] }
   public func generatorName(for direction: Direction) -> String? { direction == .aToB ? "G" : nil }
 }
+
+extension ReplicaContext {
+  /// Declares a parameter group made of whole networks, their parameters named "<network>.<parameter>".
+  public func register(group: String, networks: [(name: String, module: Module)]) throws {
+    try register(group: group, parameters: networks.flatMap { net, module in
+      module.namedParameters().map { ("\(net).\($0.name)", $0.tensor) }
+    })
+  }
+}

@@ -12,48 +12,40 @@ public enum ModelCatalog {
     }
   }
 
-  /// The options of the networks every model shares, parsed from their command-line names.
+  /// The options of the networks every model shares, parsed from their command-line names (the model's own
+  /// defaults, such as CUT's xavier init, are already in `o` through `TrainingOptions(model:)`).
+  static func networkOptions(_ o: TrainingOptions) throws -> NetworkOptions {
+    var n = NetworkOptions()
+    (n.inputNC, n.outputNC, n.ngf, n.ndf, n.nLayersD) = (o.inputNC, o.outputNC, o.ngf, o.ndf, o.nLayersD)
+    n.netG = try .parse(o.netG, option: "--netG")
+    n.netD = try .parse(o.netD, option: "--netD")
+    n.norm = try .parse(o.norm, option: "--norm")
+    n.initType = try .parse(o.initType, option: "--init-type")
+    n.initGain = o.initGain
+    n.noDropout = !o.dropout
+    (n.noAntialias, n.noAntialiasUp) = (o.noAntialias, o.noAntialiasUp)
+    n.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    n.seed = o.seed
+    return n
+  }
+
+  /// CycleGAN's options.
   static func cycleGANOptions(_ o: TrainingOptions) throws -> CycleGANOptions {
     var c = CycleGANOptions()
-    c.inputNC = o.inputNC
-    c.outputNC = o.outputNC
-    c.ngf = o.ngf
-    c.ndf = o.ndf
-    c.netG = try .parse(o.netG, option: "--netG")
-    c.netD = try .parse(o.netD, option: "--netD")
-    c.nLayersD = o.nLayersD
-    c.norm = try .parse(o.norm, option: "--norm")
-    c.initType = try .parse(o.initType, option: "--init-type")
-    c.initGain = o.initGain
-    c.noDropout = !o.dropout
-    c.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    c.network = try networkOptions(o)
     c.poolSize = o.poolSize
     c.lambdaA = o.lambdaA
     c.lambdaB = o.lambdaB
     c.lambdaIdentity = o.lambdaIdentity
     c.lr = o.lr
     c.beta1 = o.beta1
-    c.seed = o.seed
     return c
   }
 
   /// CUT's and FastCUT's options (their different defaults come from `TrainingOptions(model:)`).
   static func cutOptions(_ o: TrainingOptions) throws -> CUTOptions {
     var c = CUTOptions()
-    c.inputNC = o.inputNC
-    c.outputNC = o.outputNC
-    c.ngf = o.ngf
-    c.ndf = o.ndf
-    c.netG = try .parse(o.netG, option: "--netG")
-    c.netD = try .parse(o.netD, option: "--netD")
-    c.nLayersD = o.nLayersD
-    c.norm = try .parse(o.norm, option: "--norm")
-    c.initType = try .parse(o.initType, option: "--init-type")
-    c.initGain = o.initGain
-    c.noDropout = !o.dropout
-    c.noAntialias = o.noAntialias
-    c.noAntialiasUp = o.noAntialiasUp
-    c.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    c.network = try networkOptions(o)
     c.lambdaGAN = o.lambdaGAN
     c.lambdaNCE = o.lambdaNCE
     c.nceIdt = o.nceIdt
@@ -67,7 +59,6 @@ public enum ModelCatalog {
     c.lr = o.lr
     c.beta1 = o.beta1
     c.beta2 = o.beta2
-    c.seed = o.seed
     return c
   }
 
@@ -77,20 +68,7 @@ public enum ModelCatalog {
       throw InvalidOption("--netF", "EnCo has the heads 'mlp_sample_with_DAG' only, got '\(o.netF)'")
     }
     var e = EnCoOptions()
-    e.inputNC = o.inputNC
-    e.outputNC = o.outputNC
-    e.ngf = o.ngf
-    e.ndf = o.ndf
-    e.netG = try .parse(o.netG, option: "--netG")
-    e.netD = try .parse(o.netD, option: "--netD")
-    e.nLayersD = o.nLayersD
-    e.norm = try .parse(o.norm, option: "--norm")
-    e.initType = try .parse(o.initType, option: "--init-type")
-    e.initGain = o.initGain
-    e.noDropout = !o.dropout
-    e.noAntialias = o.noAntialias
-    e.noAntialiasUp = o.noAntialiasUp
-    e.ganMode = try .parse(o.ganMode, option: "--gan-mode")
+    e.network = try networkOptions(o)
     e.lambdaGAN = o.lambdaGAN
     e.lambdaNCE = o.lambdaNCE
     e.lambdaIDT = o.lambdaIDT
@@ -112,7 +90,6 @@ public enum ModelCatalog {
     e.lrF = o.lrF
     e.beta1 = o.beta1
     e.beta2 = o.beta2
-    e.seed = o.seed
     return e
   }
 }
