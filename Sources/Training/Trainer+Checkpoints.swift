@@ -27,6 +27,7 @@ extension Trainer {
     if let error = decision.error { throw TrainingError(error) }
     guard let path = decision.checkpoint, let state = decision.state else { return nil }
     step = state.step
+    lastSavedStep = state.step
     cursor = SamplerCursor(epoch: state.cursorEpoch, consumed: state.cursorConsumed)
     say("resuming from \(path): step \(state.step), epoch \(state.epoch), written by \(state.worldSize) rank(s), now \(context.size)")
     return URL(fileURLWithPath: path)

@@ -56,7 +56,8 @@ public final class Trainer {
     let layers = o.netD == "n_layers" ? o.nLayersD : 3
     if o.preprocess != "none" && (o.cropSize < 3 << layers || o.cropSize % 4 != 0) {
       throw TrainingOptionError(option: "--crop-size", reason: "\(o.cropSize) is too small or not a multiple of 4: the "
-                                  + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least \(3 << layers) pixels")
+                                  + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least "
+                                  + "\(3 << layers) pixels")
     }
     if o.lr <= 0 { throw TrainingOptionError(option: "--lr", reason: "must be positive, got \(o.lr)") }
     _ = try o.learningRatePolicy()
