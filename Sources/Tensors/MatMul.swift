@@ -122,6 +122,7 @@ func batchedGemm(_ batch: Int, _ m: Int, _ n: Int, _ k: Int, _ a: GemmOperand, _
                  _ c: UnsafeMutablePointer<Float>, batchStride: Int, beta: Float = 0) {
   func gemm(_ m: Int, _ k: Int, _ pa: UnsafeMutablePointer<Float>, _ pb: UnsafeMutablePointer<Float>,
             _ pc: UnsafeMutablePointer<Float>, _ beta: Float) {
+    GemmFlops.add(m: m, n: n, k: k)
     cblas_sgemm(CblasRowMajor, a.flag, b.flag, Int32(m), Int32(n), Int32(k),
                 1, pa, Int32(a.ld), pb, Int32(b.ld), beta, pc, Int32(n))
   }

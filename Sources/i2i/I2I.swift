@@ -11,5 +11,5 @@ struct I2I: ParsableCommand {
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure kernels and steps; prints machine-readable summary lines last.",
-    subcommands: [BenchConv.self, BenchAllReduce.self, BenchLoader.self])
+    subcommands: [BenchConv.self, BenchAllReduce.self, BenchLoader.self, BenchStep.self])
 }
