@@ -40,13 +40,13 @@ struct BenchStep: ParsableCommand {
     var times: [Double] = []
     for (step, batch) in batches.enumerated() {
       GemmFlops.reset()
-      let start = DispatchTime.now().uptimeNanoseconds
+      let (start, cpuStart) = (DispatchTime.now().uptimeNanoseconds, Self.cpuSeconds())
       let losses = try translation.trainStep(batch, step: step, context: context)
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpu = Self.cpuSeconds() - cpuStart
       let flops = Double(GemmFlops.total)
       let shown = losses.map { "\($0.name)=" + String(format: "%.4f", $0.value) }.joined(separator: " ")
-      print(String(format: "%@ %.3f s  gemm %.1f GFLOP (%.1f GFLOP/s)  ", step == 0 ? "warm-up" : "iter \(step) ",
-                   seconds, flops / 1e9, flops / seconds / 1e9) + shown)
+      print(String(format: "%@ %.3f s  cpu %.3f s  gemm %.1f GFLOP (%.1f GFLOP/s)  ", step == 0 ? "warm-up" : "iter \(step) ",
+                   seconds, cpu, flops / 1e9, flops / seconds / 1e9) + shown)
       if step > 0 { times.append(seconds) }
     }
     let sorted = times.sorted()
@@ -54,6 +54,15 @@ struct BenchStep: ParsableCommand {
       ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     print(String(format: "min_s_per_iter=%.4f", sorted[0]))
     print(String(format: "median_s_per_iter=%.4f", median))
+  }
+
+  /// User + system CPU time of the process so far (all threads): with `--threads` > 1, cpu ÷ wall shows how much
+  /// of the step ran in parallel (and a busy machine shows as wall time above cpu ÷ threads).
+  private static func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
   }
 
   /// The model as `i2i train` would build it: the model's reference defaults, then these flags.
