@@ -90,8 +90,8 @@ func addPrivateImages(_ copies: TensorStorage?, into out: UnsafeMutablePointer<F
 
 /// p[0..<count] += p[k·count ..< (k+1)·count] for k in 1..<parts: the workers' partial sums into the first.
 func sumPartials(_ p: UnsafeMutablePointer<Float>, count: Int, parts: Int) {
-  for k in 1..<max(parts, 1) {
-    let q = p + k * count
-    for i in 0..<count { p[i] += q[i] }
+  guard parts > 1 else { return }
+  parallelFor(count, grain: 1 << 14) { r in
+    for k in 1..<parts { let q = p + k * count; for i in r { p[i] += q[i] } }
   }
 }

@@ -188,11 +188,19 @@ extension Conv2dShape {
     withExtendedLifetime(scratch) {}
   }
 
-  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]).
+  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]), in 16×16 tiles so that both sides
+  /// are read and written a cache line at a time, tiles of 16 weight rows shared out among threads.
   private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
-    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW
-    for gi in 0..<groups {
-      for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = gwt[(gi * kg + j) * og + o] } }
+    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, tile = 16
+    let rowTiles = (og + tile - 1) / tile
+    parallelFor(groups * rowTiles, grain: max(1, (1 << 15) / (tile * kg))) { r in
+      for item in r {
+        let gi = item / rowTiles, o0 = (item % rowTiles) * tile, o1 = min(og, o0 + tile)
+        let src = gwt + gi * kg * og, dst = gw + gi * og * kg
+        for j0 in Swift.stride(from: 0, to: kg, by: tile) {
+          for o in o0..<o1 { for j in j0..<min(kg, j0 + tile) { dst[o * kg + j] = src[j * og + o] } }
+        }
+      }
     }
   }
 }

@@ -8,12 +8,13 @@ import Darwin
 #endif
 
 extension Tensor {
-  /// Applies `f` to every element (no autograd: the building block of unary ops).
+  /// Applies `f` to every element (no autograd: the building block of unary ops), on the calling thread (see
+  /// `parallelFor` for why a loop that calls a closure parameter runs serially).
   @inline(__always)
   public func map(_ f: (Float) -> Float) -> Tensor {
     let out = Tensor(uninitialized: shape)
     let p = storage.base, o = out.storage.base
-    parallelFor(count, grain: 1 << 15) { r in for i in r { o[i] = f(p[i]) } }
+    for i in 0..<count { o[i] = f(p[i]) }
     return out
   }
 }
