@@ -19,9 +19,15 @@ struct BandPlan {
 
 extension Conv2dShape {
   /// Bands whose column buffer of `rows` rows × gridW floats stays within `columnBudget`; for one image on several
-  /// threads, a multiple of the thread count so that each thread gets an equal share.
+  /// threads, a multiple of the thread count so that each thread gets an equal share. A weight-heavy convolution
+  /// takes each image whole (its columns are no larger than the weight): one image runs on one worker whose BLAS
+  /// calls use every thread, with the full pixel count as the weight gradient's inner dimension.
   func bandPlan(rows: Int, gridH: Int, gridW: Int) -> BandPlan {
     let threads = ComputeThreads.count
+    if isWeightHeavy && strategy == .columns {
+      let workers = min(threads, batch)
+      return BandPlan(height: gridH, count: 1, workers: workers, sharesImage: false)
+    }
     var height = equalBandHeight(gridH, most: columnBudget / max(rows * gridW, 1))
     if threads > 1 && batch == 1 {
       let bands = min(gridH, ((gridH + height - 1) / height + threads - 1) / threads * threads)

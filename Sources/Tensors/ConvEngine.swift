@@ -89,8 +89,13 @@ struct Conv2dShape {
 
   // MARK: .columns
 
+  /// Whether the weight holds at least as many numbers as one image's column matrix (at least as many output channels
+  /// per group as output pixels: a PatchGAN's last layers). Such a convolution runs as one band per image, and its
+  /// weight gradient is computed in place as gw = gy·colᵀ rather than transposed from gwᵀ.
+  var isWeightHeavy: Bool { outChannels / groups >= outHeight * outWidth }
+
   /// Per band of output rows of each image: b = im2col(x_n) (ldb its row stride; x itself when 1×1 stride-1), then
-  /// y = W·b and gwᵀ += b·gyᵀ group by group.
+  /// y = W·b and gwᵀ += b·gyᵀ (gw += gy·bᵀ when weight-heavy) group by group.
   private func columnsPass(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
                            gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
@@ -98,8 +103,10 @@ struct Conv2dShape {
     let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
     let colSize = g.rows * plan.height * outWidth
     let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
-    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
-    let gwt = gw.map { _ in TensorStorage(count: plan.workers * weightCount) }
+    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for a generator's convs;
+    // for weight-heavy ones the rates are equal and transposing the large gradient is what costs.
+    let inPlace = isWeightHeavy
+    let partials = gw == nil || (inPlace && plan.workers == 1) ? nil : TensorStorage(count: plan.workers * weightCount)
     forEachBand(plan, gridH: outHeight) { worker, n, rows, first in
       let cols = rows.count * outWidth, at = n * outputImageSize + rows.lowerBound * outWidth
       let xn = x + n * inputImageSize
@@ -116,15 +123,20 @@ struct Conv2dShape {
           sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
                 beta: 0, c: y + at + gi * og * plane, ldc: plane)
         }
-        if let gwt, let gy {
+        guard let gw, let gy else { continue }
+        let target = (partials.map { $0.base + worker * weightCount } ?? gw) + gi * og * kg
+        if inPlace {
+          sgemm(transB: true, m: og, n: kg, k: cols, a: gy + at + gi * og * plane, lda: plane, b: b + gi * kg * ldb,
+                ldb: ldb, beta: first ? 0 : 1, c: target, ldc: kg)
+        } else {
           sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
-                ldb: plane, beta: first ? 0 : 1, c: gwt.base + worker * weightCount + gi * og * kg, ldc: og)
+                ldb: plane, beta: first ? 0 : 1, c: target, ldc: og)
         }
       }
     }
-    if let gw, let gwt {
-      sumPartials(gwt.base, count: weightCount, parts: plan.workers)
-      transposeIntoWeight(gwt.base, gw)
+    if let gw, let partials {
+      sumPartials(partials.base, count: weightCount, parts: plan.workers)
+      if inPlace { gw.update(from: partials.base, count: weightCount) } else { transposeIntoWeight(partials.base, gw) }
     }
     withExtendedLifetime(scratch) {}
   }
