@@ -63,7 +63,7 @@ public class Adam: Optimizer {
     @inline(__always) func store(_ x: V, _ q: UnsafeMutablePointer<Float>, _ i: Int) {
       UnsafeMutableRawPointer(q + i).storeBytes(of: x, as: V.self)
     }
-    parallelFor(param.count, grain: 1 << 14) { r in
+    parallelFor(param.count, grain: elementsPerThread) { r in
       var i = r.lowerBound
       while i &+ 8 <= r.upperBound {
         let pi = load(p, i), gi = load(g, i) + l2 * pi

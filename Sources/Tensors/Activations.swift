@@ -11,11 +11,11 @@ import Darwin
 public func relu(_ x: Tensor) -> Tensor {
   let y = Tensor(uninitialized: x.shape)
   let px = x.storage.base, py = y.storage.base
-  parallelFor(x.count, grain: 1 << 15) { r in for i in r { py[i] = max(px[i], 0) } }
+  parallelFor(x.count, grain: elementsPerThread) { r in for i in r { py[i] = max(px[i], 0) } }
   let sy = y.saved(for: "relu")
   return Tensor.record("relu", y, inputs: [x]) { g in
     let (gx, pg, pv, pd) = try gradientBuffers(g, sy)
-    parallelFor(g.count, grain: 1 << 15) { r in for i in r { let gi = pg[i]; pd[i] = pv[i] > 0 ? gi : 0 } }
+    parallelFor(g.count, grain: elementsPerThread) { r in for i in r { let gi = pg[i]; pd[i] = pv[i] > 0 ? gi : 0 } }
     return [gx]
   }
 }
@@ -24,13 +24,13 @@ public func relu(_ x: Tensor) -> Tensor {
 public func leakyRelu(_ x: Tensor, slope: Float = 0.2) -> Tensor {
   let y = Tensor(uninitialized: x.shape)
   let px = x.storage.base, py = y.storage.base
-  parallelFor(x.count, grain: 1 << 15) { r in for i in r { py[i] = px[i] > 0 ? px[i] : slope * px[i] } }
+  parallelFor(x.count, grain: elementsPerThread) { r in for i in r { py[i] = px[i] > 0 ? px[i] : slope * px[i] } }
   // NOTE: for slope ≥ 0, y > 0 exactly where x > 0, so the output decides the derivative; a negative slope
   // flips the sign of y on the left branch and needs the input.
   let s = slope >= 0 ? y.saved(for: "leakyRelu") : x.saved(for: "leakyRelu")
   return Tensor.record("leakyRelu", y, inputs: [x]) { g in
     let (gx, pg, pv, pd) = try gradientBuffers(g, s)
-    parallelFor(g.count, grain: 1 << 15) { r in for i in r { let gi = pg[i]; pd[i] = pv[i] > 0 ? gi : slope * gi } }
+    parallelFor(g.count, grain: elementsPerThread) { r in for i in r { let gi = pg[i]; pd[i] = pv[i] > 0 ? gi : slope * gi } }
     return [gx]
   }
 }
@@ -43,7 +43,7 @@ public func tanh(_ x: Tensor) -> Tensor {
   let sy = y.saved(for: "tanh")
   return Tensor.record("tanh", y, inputs: [x]) { g in
     let (gx, pg, pv, pd) = try gradientBuffers(g, sy)
-    parallelFor(g.count, grain: 1 << 15) { r in for i in r { pd[i] = pg[i] * (1 - pv[i] * pv[i]) } }
+    parallelFor(g.count, grain: elementsPerThread) { r in for i in r { pd[i] = pg[i] * (1 - pv[i] * pv[i]) } }
     return [gx]
   }
 }
@@ -61,7 +61,7 @@ public func sigmoid(_ x: Tensor) -> Tensor {
   let sy = y.saved(for: "sigmoid")
   return Tensor.record("sigmoid", y, inputs: [x]) { g in
     let (gx, pg, pv, pd) = try gradientBuffers(g, sy)
-    parallelFor(g.count, grain: 1 << 15) { r in for i in r { pd[i] = pg[i] * pv[i] * (1 - pv[i]) } }
+    parallelFor(g.count, grain: elementsPerThread) { r in for i in r { pd[i] = pg[i] * pv[i] * (1 - pv[i]) } }
     return [gx]
   }
 }

@@ -89,7 +89,7 @@ func onWorkers(_ n: Int, _ body: (Int) -> Void) {
 func addPrivateImages(_ copies: TensorStorage?, into out: UnsafeMutablePointer<Float>, imageSize: Int) {
   guard let copies else { return }
   let parts = copies.count / max(imageSize, 1), p = copies.base
-  parallelFor(imageSize, grain: 1 << 14) { r in
+  parallelFor(imageSize, grain: elementsPerThread) { r in
     for k in 0..<parts { let q = p + k * imageSize; for i in r { out[i] += q[i] } }
   }
 }
@@ -97,7 +97,7 @@ func addPrivateImages(_ copies: TensorStorage?, into out: UnsafeMutablePointer<F
 /// p[0..<count] += p[k·count ..< (k+1)·count] for k in 1..<parts: the workers' partial sums into the first.
 func sumPartials(_ p: UnsafeMutablePointer<Float>, count: Int, parts: Int) {
   guard parts > 1 else { return }
-  parallelFor(count, grain: 1 << 14) { r in
+  parallelFor(count, grain: elementsPerThread) { r in
     for k in 1..<parts { let q = p + k * count; for i in r { p[i] += q[i] } }
   }
 }

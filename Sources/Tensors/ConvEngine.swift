@@ -205,7 +205,7 @@ extension Conv2dShape {
   private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, tile = 16
     let rowTiles = (og + tile - 1) / tile
-    parallelFor(groups * rowTiles, grain: max(1, (1 << 15) / (tile * kg))) { r in
+    parallelFor(groups * rowTiles, grain: max(1, elementsPerThread / (tile * kg))) { r in
       for item in r {
         let gi = item / rowTiles, o0 = (item % rowTiles) * tile, o1 = min(og, o0 + tile)
         let src = gwt + gi * kg * og, dst = gw + gi * og * kg

@@ -153,7 +153,7 @@ extension Tensor {
     let av = Broadcast.stretch(a, to: shape), bv = Broadcast.stretch(b, to: shape)
     let y = Tensor(uninitialized: shape)
     let pc = c.storage.base, pa = av.storage.base, pb = bv.storage.base, py = y.storage.base
-    parallelFor(y.count, grain: 1 << 15) { r in for i in r { py[i] = pc[i] != 0 ? pa[i] : pb[i] } }
+    parallelFor(y.count, grain: elementsPerThread) { r in for i in r { py[i] = pc[i] != 0 ? pa[i] : pb[i] } }
     let (needA, needB) = (a.requiresGrad, b.requiresGrad)
     let (sa, sb, sc) = (a.shape, b.shape, condition.saved(for: "where"))
     return record("where", y, inputs: [a, b]) { g in

@@ -48,7 +48,7 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
             _ col: UnsafeMutablePointer<Float>,  // (channels·kh·kw, band.count·gridW)
             parallel: Bool = true) {
   let cols = band.count &* g.gridW, plane = g.height &* g.width
-  parallelFor(g.rows, grain: parallel ? max(1, 32768 / max(cols, 1)) : g.rows) { rows in
+  parallelFor(g.rows, grain: parallel ? max(1, elementsPerThread / max(cols, 1)) : g.rows) { rows in
     for r in rows {
       let (c, dy, dx) = g.tap(r)
       let (lo, hi) = g.validColumns(dx)
@@ -102,7 +102,7 @@ func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·grid
     let dx = g.tap(kx).dx, (lo, hi) = g.validColumns(dx)
     columns[kx] = (dx, lo, hi)
   }
-  parallelFor(items, grain: parallel ? max(1, 8192 / max(g.kernelH &* g.width, 1)) : items) { items in
+  parallelFor(items, grain: parallel ? max(1, elementsPerThread / max(g.kernelH &* g.kernelW &* g.width, 1)) : items) { items in
     for item in items {
       let c = item / span, iy = top &+ item % span
       let dst = image + (c &* plane &+ iy &* g.width)
@@ -127,7 +127,7 @@ func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·grid
 
 /// p[0..<count] = 0 on all compute threads (the image that col2im then accumulates into).
 func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-  parallelFor(count, grain: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+  parallelFor(count, grain: elementsPerThread) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
 }
 
 // NOTE: stride-2 rows are a large share of a downsampling layer's time when moved one float at a time. A SIMD8 at

@@ -20,6 +20,12 @@ public enum ComputeThreads {
   }
 }
 
+/// How many elements a cheap kernel (a few flops and bytes per element: copies, adds, norms, Adam) must give each
+/// thread before splitting it pays. Waking an idle worker cost 60–80 µs on the 2-vCPU VMs this was measured on, as
+/// long as adding 512K floats: below that, such kernels ran slower on 2 threads than on 1 (BENCHMARKS.md,
+/// "Training step"). Kernels with transcendental functions use smaller grains.
+public let elementsPerThread = 1 << 19
+
 /// Runs `body` over `0..<n` split into contiguous chunks of at least `grain` items, on up to
 /// `ComputeThreads.count` threads. Small `n` runs inline on the caller's thread.
 ///
