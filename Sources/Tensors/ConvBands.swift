@@ -1,14 +1,12 @@
-import CBLAS
-
-// NOTE: BLAS splits a GEMM over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
+// NOTE: a threaded GEMM (OpenBLAS's, or `sgemm(threaded:)`) splits over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
 // there and measured no faster on 2 threads than on 1 (81 vs 80 GFLOP/s for 147×32×3082), so its K is split here.
 // Whole bands per thread also need fewer thread wake-ups than a threaded GEMM and im2col per band.
 
 /// How a convolution pass walks its grid: per image, `count` bands of `height` grid rows (the last may be shorter),
 /// split over `workers` threads: whole images each when there are several images, else bands of the one image.
 ///
-/// One worker: BLAS and the data-movement kernels each use all `ComputeThreads`. Several workers: each runs its
-/// share on one thread, BLAS included, with its own column buffer, its own partial weight gradient (summed at the
+/// One worker: its GEMMs (`sgemm(threaded:)`) and data-movement kernels each use all `ComputeThreads`. Several
+/// workers: each runs its share on one thread, with its own column buffer, its own partial weight gradient (summed at the
 /// end) and, when bands of one image are split (`sharesImage`) and col2im adds neighbouring bands into the same
 /// image rows, its own copy of that image (added in at the end).
 struct BandPlan {
@@ -78,10 +76,8 @@ func equalBandHeight(_ gridH: Int, most: Int) -> Int {
   return (gridH + bands - 1) / max(bands, 1)
 }
 
-/// Runs `body(worker)` for workers 0..<n, each on its own thread with BLAS single-threaded meanwhile.
+/// Runs `body(worker)` for workers 0..<n, each on its own thread.
 func onWorkers(_ n: Int, _ body: (Int) -> Void) {
-  openblas_set_num_threads(1)
-  defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
   parallelFor(n) { workers in for w in workers { body(w) } }
 }
 

@@ -1,5 +1,3 @@
-import CBLAS
-
 /// The sizes of one 2-D convolution (PyTorch conv2d: zero padding, groups) and its three GEMM-shaped passes on raw
 /// buffers, shared by `conv2d` and `convTranspose2d`:
 ///
@@ -121,16 +119,16 @@ struct Conv2dShape {
       for gi in 0..<groups {
         if let y, let w {
           sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
-                beta: 0, c: y + at + gi * og * plane, ldc: plane)
+                beta: 0, c: y + at + gi * og * plane, ldc: plane, threaded: plan.workers == 1)
         }
         guard let gw, let gy else { continue }
         let target = (partials.map { $0.base + worker * weightCount } ?? gw) + gi * og * kg
         if inPlace {
           sgemm(transB: true, m: og, n: kg, k: cols, a: gy + at + gi * og * plane, lda: plane, b: b + gi * kg * ldb,
-                ldb: ldb, beta: first ? 0 : 1, c: target, ldc: kg)
+                ldb: ldb, beta: first ? 0 : 1, c: target, ldc: kg, threaded: plan.workers == 1)
         } else {
           sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
-                ldb: plane, beta: first ? 0 : 1, c: target, ldc: og)
+                ldb: plane, beta: first ? 0 : 1, c: target, ldc: og, threaded: plan.workers == 1)
         }
       }
     }
@@ -162,7 +160,7 @@ struct Conv2dShape {
       for gi in 0..<groups {
         sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
               b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
-              beta: 0, c: c + gi * kg * ldc, ldc: ldc)
+              beta: 0, c: c + gi * kg * ldc, ldc: ldc, threaded: plan.workers == 1)
       }
       if scratch != nil {
         col2im(c, g, band: rows, target(gx, n, imageSize: inputImageSize, worker: worker, copies),
@@ -215,14 +213,4 @@ extension Conv2dShape {
       }
     }
   }
-}
-
-/// Row-major C[m, n] = A·B + beta·C with A [m, k] (or its transpose stored [k, m]) and B [k, n] (or [n, k]).
-@inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-  GemmFlops.add(m: m, n: n, k: k)
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-              Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -4,19 +4,22 @@ import Dispatch
 import Glibc
 #endif
 
-/// The rank's compute threads: how many threads its own kernels split work over, and OpenBLAS's thread count.
+/// The rank's compute threads: how many threads its kernels split work over, GEMMs included.
+///
+/// OpenBLAS itself runs single-threaded: a GEMM that should use several threads is split into blocks over these
+/// threads (`sgemm(threaded:)`). NOTE: OpenBLAS's own pool spins (`sched_yield`) for up to ~0.1 s after each threaded
+/// call; on 2 cores that spinning thread took 8 % of the CPU of a training step from the kernels' threads.
 public enum ComputeThreads {
   nonisolated(unsafe) public private(set) static var count: Int = {
-    let n = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    openblas_set_num_threads(Int32(n))
-    return n
+    openblas_set_num_threads(1)
+    return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   }()
 
-  /// Sets both the kernels' and OpenBLAS's thread count (call once at start-up, from `--threads`).
+  /// Sets the kernels' thread count (call once at start-up, from `--threads`).
   public static func set(_ n: Int) {
     precondition(n >= 1, "--threads must be at least 1, got \(n)")
     count = n
-    openblas_set_num_threads(Int32(n))
+    openblas_set_num_threads(1)
   }
 }
 
