@@ -133,8 +133,12 @@ struct Conv2dShape {
       }
     }
     if let gw, let partials {
-      sumPartials(partials.base, count: weightCount, parts: plan.workers)
-      if inPlace { gw.update(from: partials.base, count: weightCount) } else { transposeIntoWeight(partials.base, gw) }
+      if inPlace {
+        sumPartials(partials.base, count: weightCount, parts: plan.workers)
+        gw.update(from: partials.base, count: weightCount)
+      } else {
+        transposeIntoWeight(partials.base, parts: plan.workers, gw)
+      }
     }
     withExtendedLifetime(scratch) {}
   }
@@ -198,17 +202,24 @@ extension Conv2dShape {
     withExtendedLifetime(scratch) {}
   }
 
-  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]), in 16×16 tiles so that both sides
-  /// are read and written a cache line at a time, tiles of 16 weight rows shared out among threads.
-  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
+  /// gw[gi·og + o, j] = Σ_p gwᵀ_p[gi][j, o] for each group gi over the workers' partial sums p (each weightCount
+  /// floats, gwᵀ blocks [kg, og], added in order p = 0, 1, …), in 16×16 tiles so that both sides are read and written
+  /// a cache line at a time, tiles of 16 weight rows shared out among threads.
+  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, parts: Int, _ gw: UnsafeMutablePointer<Float>) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, tile = 16
     let rowTiles = (og + tile - 1) / tile
-    parallelFor(groups * rowTiles, grain: max(1, elementsPerThread / (tile * kg))) { r in
+    parallelFor(groups * rowTiles, grain: max(1, elementsPerThread / (parts * tile * kg))) { r in
       for item in r {
         let gi = item / rowTiles, o0 = (item % rowTiles) * tile, o1 = min(og, o0 + tile)
         let src = gwt + gi * kg * og, dst = gw + gi * og * kg
         for j0 in Swift.stride(from: 0, to: kg, by: tile) {
-          for o in o0..<o1 { for j in j0..<min(kg, j0 + tile) { dst[o * kg + j] = src[j * og + o] } }
+          for o in o0..<o1 {
+            for j in j0..<min(kg, j0 + tile) {
+              var s = src[j * og + o]
+              for p in 1..<max(parts, 1) { s += src[p * weightCount + j * og + o] }
+              dst[o * kg + j] = s
+            }
+          }
         }
       }
     }
