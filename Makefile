@@ -35,10 +35,12 @@ test: setup
 run: build
 	$(BIN) self-check
 
-## bench: kernel, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
+## bench: kernel, step, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
 bench: build
 	$(BIN) bench conv --threads 1
 	$(BIN) bench conv --threads 2
+	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 1 --iters 5
+	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 2 --iters 5
 	$(BIN) bench loader
 	$(MPIRUN) -np 2 $(BIN) bench allreduce
 
