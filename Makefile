@@ -48,7 +48,7 @@ run: build
 	@echo "make run: checkpoints, loss_log.txt and web/index.html (samples and loss curves) in checkpoints/$(RUN_NAME)/;"
 	@echo "          translations of the test images in results/$(RUN_NAME)/ (with an index.html)."
 
-## bench: kernel, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
+## bench: kernel, step, communication and loader benchmarks (record the numbers in BENCHMARKS.md)
 bench: build
 	$(BIN) bench conv --threads 1
 	$(BIN) bench conv --threads 2
@@ -56,6 +56,7 @@ bench: build
 	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 2 --iters 5
 	$(BIN) bench step --model cut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
 	$(BIN) bench step --model fastcut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
+	$(BIN) bench step --model enco --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
 	$(BIN) bench loader
 	$(MPIRUN) -np 2 $(BIN) bench allreduce
 

@@ -148,7 +148,7 @@ extension Tensor {
   static func sumOfGradients(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor(uninitialized: a.shape)
     let o = out.storage.base, p = a.storage.base, q = b.storage.base
-    for i in 0..<out.count { o[i] = p[i] + q[i] }
+    parallelFor(out.count, grain: elementsPerThread) { r in for i in r { o[i] = p[i] + q[i] } }
     return out
   }
 }
@@ -160,7 +160,7 @@ extension Node {
     let s = gradientScale
     if let existing = grad {
       let p = existing.storage.base, q = g.storage.base
-      if s == 1 { for i in 0..<existing.count { p[i] += q[i] } } else { for i in 0..<existing.count { p[i] += s * q[i] } }
+      parallelFor(existing.count, grain: elementsPerThread) { r in for i in r { p[i] += s * q[i] } }
       existing.storage.markModified()
     } else {
       // NOTE: a copy, because g may alias a buffer the caller still holds (a seed, or add's shared gradient).

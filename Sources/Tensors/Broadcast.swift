@@ -60,14 +60,15 @@ public enum Broadcast {
     }
   }
 
-  /// out[i] = f(a[i'], b[i'']) with broadcasting.
+  /// out[i] = f(a[i'], b[i'']) with broadcasting, on the calling thread (see `parallelFor` for why a loop that calls
+  /// a closure parameter runs serially).
   @inline(__always)
   public static func binary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
     let shape = Broadcast.shape(a.shape, b.shape)
     let out = Tensor(uninitialized: shape)
     let pa = a.storage.base, pb = b.storage.base, po = out.storage.base
     if a.shape == b.shape {
-      parallelFor(out.count, grain: 1 << 15) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
+      for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
       return out
     }
     walk(shape, strides(of: a.shape, in: shape), strides(of: b.shape, in: shape)) { oa, ob, ia, ib, n, o in

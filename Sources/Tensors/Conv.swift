@@ -38,7 +38,7 @@ func addChannelBias(_ b: Tensor, to y: Tensor) {
   let (n, c) = (y.shape[0], y.shape[1])
   let plane = y.count / max(n * c, 1)
   let pb = b.storage.base, py = y.storage.base
-  parallelFor(n * c, grain: max(1, 32768 / max(plane, 1))) { r in
+  parallelFor(n * c, grain: max(1, elementsPerThread / max(plane, 1))) { r in
     for i in r {
       let v = pb[i % c], row = py + i &* plane
       for j in 0..<plane { row[j] += v }
@@ -52,7 +52,7 @@ func channelSum(_ g: Tensor) -> Tensor {
   let plane = g.count / max(n * c, 1)
   let out = Tensor(uninitialized: [c])
   let pg = g.storage.base, po = out.storage.base
-  parallelFor(c, grain: max(1, 32768 / max(n * plane, 1))) { r in
+  parallelFor(c, grain: max(1, elementsPerThread / max(n * plane, 1))) { r in
     for ch in r {
       var s: Float = 0
       for img in 0..<n { s += planeSum(pg + (img &* c &+ ch) &* plane, plane) }

@@ -1,14 +1,12 @@
-import CBLAS
-
-// NOTE: BLAS splits a GEMM over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
+// NOTE: a threaded GEMM (OpenBLAS's, or `sgemm(threaded:)`) splits over its M×N output only; a weight gradient (M×N = O × C·kh·kw, K = pixels) is small
 // there and measured no faster on 2 threads than on 1 (81 vs 80 GFLOP/s for 147×32×3082), so its K is split here.
 // Whole bands per thread also need fewer thread wake-ups than a threaded GEMM and im2col per band.
 
 /// How a convolution pass walks its grid: per image, `count` bands of `height` grid rows (the last may be shorter),
 /// split over `workers` threads: whole images each when there are several images, else bands of the one image.
 ///
-/// One worker: BLAS and the data-movement kernels each use all `ComputeThreads`. Several workers: each runs its
-/// share on one thread, BLAS included, with its own column buffer, its own partial weight gradient (summed at the
+/// One worker: its GEMMs (`sgemm(threaded:)`) and data-movement kernels each use all `ComputeThreads`. Several
+/// workers: each runs its share on one thread, with its own column buffer, its own partial weight gradient (summed at the
 /// end) and, when bands of one image are split (`sharesImage`) and col2im adds neighbouring bands into the same
 /// image rows, its own copy of that image (added in at the end).
 struct BandPlan {
@@ -19,9 +17,15 @@ struct BandPlan {
 
 extension Conv2dShape {
   /// Bands whose column buffer of `rows` rows × gridW floats stays within `columnBudget`; for one image on several
-  /// threads, a multiple of the thread count so that each thread gets an equal share.
+  /// threads, a multiple of the thread count so that each thread gets an equal share. A weight-heavy convolution
+  /// takes each image whole (its columns are no larger than the weight): one image runs on one worker whose BLAS
+  /// calls use every thread, with the full pixel count as the weight gradient's inner dimension.
   func bandPlan(rows: Int, gridH: Int, gridW: Int) -> BandPlan {
     let threads = ComputeThreads.count
+    if isWeightHeavy && strategy == .columns {
+      let workers = min(threads, batch)
+      return BandPlan(height: gridH, count: 1, workers: workers, sharesImage: false)
+    }
     var height = equalBandHeight(gridH, most: columnBudget / max(rows * gridW, 1))
     if threads > 1 && batch == 1 {
       let bands = min(gridH, ((gridH + height - 1) / height + threads - 1) / threads * threads)
@@ -72,10 +76,8 @@ func equalBandHeight(_ gridH: Int, most: Int) -> Int {
   return (gridH + bands - 1) / max(bands, 1)
 }
 
-/// Runs `body(worker)` for workers 0..<n, each on its own thread with BLAS single-threaded meanwhile.
+/// Runs `body(worker)` for workers 0..<n, each on its own thread.
 func onWorkers(_ n: Int, _ body: (Int) -> Void) {
-  openblas_set_num_threads(1)
-  defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
   parallelFor(n) { workers in for w in workers { body(w) } }
 }
 
@@ -83,15 +85,15 @@ func onWorkers(_ n: Int, _ body: (Int) -> Void) {
 func addPrivateImages(_ copies: TensorStorage?, into out: UnsafeMutablePointer<Float>, imageSize: Int) {
   guard let copies else { return }
   let parts = copies.count / max(imageSize, 1), p = copies.base
-  parallelFor(imageSize, grain: 1 << 14) { r in
+  parallelFor(imageSize, grain: elementsPerThread) { r in
     for k in 0..<parts { let q = p + k * imageSize; for i in r { out[i] += q[i] } }
   }
 }
 
 /// p[0..<count] += p[k·count ..< (k+1)·count] for k in 1..<parts: the workers' partial sums into the first.
 func sumPartials(_ p: UnsafeMutablePointer<Float>, count: Int, parts: Int) {
-  for k in 1..<max(parts, 1) {
-    let q = p + k * count
-    for i in 0..<count { p[i] += q[i] }
+  guard parts > 1 else { return }
+  parallelFor(count, grain: elementsPerThread) { r in
+    for k in 1..<parts { let q = p + k * count; for i in r { p[i] += q[i] } }
   }
 }

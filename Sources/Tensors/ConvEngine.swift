@@ -1,5 +1,3 @@
-import CBLAS
-
 /// The sizes of one 2-D convolution (PyTorch conv2d: zero padding, groups) and its three GEMM-shaped passes on raw
 /// buffers, shared by `conv2d` and `convTranspose2d`:
 ///
@@ -89,8 +87,13 @@ struct Conv2dShape {
 
   // MARK: .columns
 
+  /// Whether the weight holds at least as many numbers as one image's column matrix (at least as many output channels
+  /// per group as output pixels: a PatchGAN's last layers). Such a convolution runs as one band per image, and its
+  /// weight gradient is computed in place as gw = gy·colᵀ rather than transposed from gwᵀ.
+  var isWeightHeavy: Bool { outChannels / groups >= outHeight * outWidth }
+
   /// Per band of output rows of each image: b = im2col(x_n) (ldb its row stride; x itself when 1×1 stride-1), then
-  /// y = W·b and gwᵀ += b·gyᵀ group by group.
+  /// y = W·b and gwᵀ += b·gyᵀ (gw += gy·bᵀ when weight-heavy) group by group.
   private func columnsPass(x: UnsafePointer<Float>, w: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?,
                            gy: UnsafePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
     let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, plane = outHeight * outWidth
@@ -98,8 +101,10 @@ struct Conv2dShape {
     let plan = bandPlan(rows: g.rows, gridH: outHeight, gridW: outWidth)
     let colSize = g.rows * plan.height * outWidth
     let scratch = isPointwise ? nil : TensorStorage(count: plan.workers * colSize)
-    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for these shapes.
-    let gwt = gw.map { _ in TensorStorage(count: plan.workers * weightCount) }
+    // NOTE: BLAS runs gwᵀ[kg, og] = col·gyᵀ at 1.1–1.5× the rate of gw[og, kg] = gy·colᵀ for a generator's convs;
+    // for weight-heavy ones the rates are equal and transposing the large gradient is what costs.
+    let inPlace = isWeightHeavy
+    let partials = gw == nil || (inPlace && plan.workers == 1) ? nil : TensorStorage(count: plan.workers * weightCount)
     forEachBand(plan, gridH: outHeight) { worker, n, rows, first in
       let cols = rows.count * outWidth, at = n * outputImageSize + rows.lowerBound * outWidth
       let xn = x + n * inputImageSize
@@ -114,17 +119,26 @@ struct Conv2dShape {
       for gi in 0..<groups {
         if let y, let w {
           sgemm(m: og, n: cols, k: kg, a: w + gi * og * kg, lda: kg, b: b + gi * kg * ldb, ldb: ldb,
-                beta: 0, c: y + at + gi * og * plane, ldc: plane)
+                beta: 0, c: y + at + gi * og * plane, ldc: plane, threaded: plan.workers == 1)
         }
-        if let gwt, let gy {
+        guard let gw, let gy else { continue }
+        let target = (partials.map { $0.base + worker * weightCount } ?? gw) + gi * og * kg
+        if inPlace {
+          sgemm(transB: true, m: og, n: kg, k: cols, a: gy + at + gi * og * plane, lda: plane, b: b + gi * kg * ldb,
+                ldb: ldb, beta: first ? 0 : 1, c: target, ldc: kg, threaded: plan.workers == 1)
+        } else {
           sgemm(transB: true, m: kg, n: og, k: cols, a: b + gi * kg * ldb, lda: ldb, b: gy + at + gi * og * plane,
-                ldb: plane, beta: first ? 0 : 1, c: gwt.base + worker * weightCount + gi * og * kg, ldc: og)
+                ldb: plane, beta: first ? 0 : 1, c: target, ldc: og, threaded: plan.workers == 1)
         }
       }
     }
-    if let gw, let gwt {
-      sumPartials(gwt.base, count: weightCount, parts: plan.workers)
-      transposeIntoWeight(gwt.base, gw)
+    if let gw, let partials {
+      if inPlace {
+        sumPartials(partials.base, count: weightCount, parts: plan.workers)
+        gw.update(from: partials.base, count: weightCount)
+      } else {
+        transposeIntoWeight(partials.base, parts: plan.workers, gw)
+      }
     }
     withExtendedLifetime(scratch) {}
   }
@@ -150,7 +164,7 @@ struct Conv2dShape {
       for gi in 0..<groups {
         sgemm(transA: true, m: kg, n: cols, k: og, a: w + gi * og * kg, lda: kg,
               b: gy + n * outputImageSize + gi * og * plane + rows.lowerBound * outWidth, ldb: plane,
-              beta: 0, c: c + gi * kg * ldc, ldc: ldc)
+              beta: 0, c: c + gi * kg * ldc, ldc: ldc, threaded: plan.workers == 1)
       }
       if scratch != nil {
         col2im(c, g, band: rows, target(gx, n, imageSize: inputImageSize, worker: worker, copies),
@@ -188,20 +202,26 @@ extension Conv2dShape {
     withExtendedLifetime(scratch) {}
   }
 
-  /// gw[gi·og + o, j] = gwᵀ[gi][j, o] for each group gi (gwᵀ blocks [kg, og]).
-  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
-    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW
-    for gi in 0..<groups {
-      for o in 0..<og { for j in 0..<kg { gw[(gi * og + o) * kg + j] = gwt[(gi * kg + j) * og + o] } }
+  /// gw[gi·og + o, j] = Σ_p gwᵀ_p[gi][j, o] for each group gi over the workers' partial sums p (each weightCount
+  /// floats, gwᵀ blocks [kg, og], added in order p = 0, 1, …), in 16×16 tiles so that both sides are read and written
+  /// a cache line at a time, tiles of 16 weight rows shared out among threads.
+  private func transposeIntoWeight(_ gwt: UnsafePointer<Float>, parts: Int, _ gw: UnsafeMutablePointer<Float>) {
+    let og = outChannels / groups, kg = (inChannels / groups) * kernelH * kernelW, tile = 16
+    let rowTiles = (og + tile - 1) / tile
+    parallelFor(groups * rowTiles, grain: max(1, elementsPerThread / (parts * tile * kg))) { r in
+      for item in r {
+        let gi = item / rowTiles, o0 = (item % rowTiles) * tile, o1 = min(og, o0 + tile)
+        let src = gwt + gi * kg * og, dst = gw + gi * og * kg
+        for j0 in Swift.stride(from: 0, to: kg, by: tile) {
+          for o in o0..<o1 {
+            for j in j0..<min(kg, j0 + tile) {
+              var s = src[j * og + o]
+              for p in 1..<max(parts, 1) { s += src[p * weightCount + j * og + o] }
+              dst[o * kg + j] = s
+            }
+          }
+        }
+      }
     }
   }
-}
-
-/// Row-major C[m, n] = A·B + beta·C with A [m, k] (or its transpose stored [k, m]) and B [k, n] (or [n, k]).
-@inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-              Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

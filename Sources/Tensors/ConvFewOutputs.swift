@@ -40,7 +40,8 @@ extension Conv2dShape {
     forEachBand(plan, gridH: height) { worker, n, rows, _ in
       let pw = p.base + worker * pSize
       sgemm(m: g.rows, n: rows.count * width, k: inChannels, a: wr.base, lda: inChannels,
-            b: x + n * inputImageSize + rows.lowerBound * width, ldb: pixels, beta: 0, c: pw, ldc: rows.count * width)
+            b: x + n * inputImageSize + rows.lowerBound * width, ldb: pixels, beta: 0, c: pw, ldc: rows.count * width,
+            threaded: plan.workers == 1)
       col2im(pw, g, band: rows, target(y, n, imageSize: outputImageSize, worker: worker, copies),
              parallel: plan.workers == 1)
     }
@@ -63,11 +64,12 @@ extension Conv2dShape {
       im2col(gy + n * outputImageSize, g, band: rows, qw, parallel: plan.workers == 1)
       if let gx, let wr {
         sgemm(transA: true, m: inChannels, n: cols, k: g.rows, a: wr.base, lda: inChannels,
-              b: qw, ldb: cols, beta: 0, c: gx + at, ldc: pixels)
+              b: qw, ldb: cols, beta: 0, c: gx + at, ldc: pixels, threaded: plan.workers == 1)
       }
       if let x, let gwr {
         sgemm(transB: true, m: g.rows, n: inChannels, k: cols, a: qw, lda: cols,
-              b: x + at, ldb: pixels, beta: first ? 0 : 1, c: gwr.base + worker * weightCount, ldc: inChannels)
+              b: x + at, ldb: pixels, beta: first ? 0 : 1, c: gwr.base + worker * weightCount, ldc: inChannels,
+              threaded: plan.workers == 1)
       }
     }
     if let gw, let gwr {

@@ -8,12 +8,13 @@ import Darwin
 #endif
 
 extension Tensor {
-  /// Applies `f` to every element (no autograd: the building block of unary ops).
+  /// Applies `f` to every element (no autograd: the building block of unary ops), on the calling thread (see
+  /// `parallelFor` for why a loop that calls a closure parameter runs serially).
   @inline(__always)
   public func map(_ f: (Float) -> Float) -> Tensor {
     let out = Tensor(uninitialized: shape)
     let p = storage.base, o = out.storage.base
-    parallelFor(count, grain: 1 << 15) { r in for i in r { o[i] = f(p[i]) } }
+    for i in 0..<count { o[i] = f(p[i]) }
     return out
   }
 }
@@ -152,7 +153,7 @@ extension Tensor {
     let av = Broadcast.stretch(a, to: shape), bv = Broadcast.stretch(b, to: shape)
     let y = Tensor(uninitialized: shape)
     let pc = c.storage.base, pa = av.storage.base, pb = bv.storage.base, py = y.storage.base
-    parallelFor(y.count, grain: 1 << 15) { r in for i in r { py[i] = pc[i] != 0 ? pa[i] : pb[i] } }
+    parallelFor(y.count, grain: elementsPerThread) { r in for i in r { py[i] = pc[i] != 0 ? pa[i] : pb[i] } }
     let (needA, needB) = (a.requiresGrad, b.requiresGrad)
     let (sa, sb, sc) = (a.shape, b.shape, condition.saved(for: "where"))
     return record("where", y, inputs: [a, b]) { g in

@@ -48,7 +48,7 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
             _ col: UnsafeMutablePointer<Float>,  // (channels·kh·kw, band.count·gridW)
             parallel: Bool = true) {
   let cols = band.count &* g.gridW, plane = g.height &* g.width
-  parallelFor(g.rows, grain: parallel ? max(1, 32768 / max(cols, 1)) : g.rows) { rows in
+  parallelFor(g.rows, grain: parallel ? max(1, elementsPerThread / max(cols, 1)) : g.rows) { rows in
     for r in rows {
       let (c, dy, dx) = g.tap(r)
       let (lo, hi) = g.validColumns(dx)
@@ -60,13 +60,15 @@ func im2col(_ image: UnsafePointer<Float>,  // (channels, height, width)
           dst.update(repeating: 0, count: g.gridW)
         } else {
           let src = src0 + iy &* g.width
-          dst.update(repeating: 0, count: lo)
+          // NOTE: rows are short (tens of floats): libc calls per row cost as much as the copy, so the zeroed
+          // margins and the copy are inline loops.
+          for gx in 0..<lo { dst[gx] = 0 }
           switch g.stride {
-          case 1: (dst + lo).update(from: src + lo, count: hi &- lo)
+          case 1: copyElements(src + lo, dst + lo, hi &- lo)
           case 2: copyEvenElements(src + 2 &* lo, dst + lo, hi &- lo)
           default: for gx in lo..<hi { dst[gx] = src[gx &* g.stride] }
           }
-          (dst + hi).update(repeating: 0, count: g.gridW &- hi)
+          for gx in hi..<g.gridW { dst[gx] = 0 }
         }
         dst += g.gridW
       }
@@ -89,22 +91,31 @@ func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·grid
   let span = bottom &- top
   guard span > 0 else { return }
   let items = g.channels &* span
-  parallelFor(items, grain: parallel ? max(1, 8192 / max(g.kernelH &* g.width, 1)) : items) { items in
+  // Each kernel row's vertical offset, and each kernel column's horizontal offset and the grid columns it maps
+  // inside the image: the same for every channel and image row, so computed once (the divisions cost as much as
+  // the additions of a short row).
+  let dys = UnsafeMutablePointer<Int>.allocate(capacity: g.kernelH)
+  let columns = UnsafeMutablePointer<(dx: Int, lo: Int, hi: Int)>.allocate(capacity: g.kernelW)
+  defer { dys.deallocate(); columns.deallocate() }
+  for ky in 0..<g.kernelH { dys[ky] = g.tap(ky &* g.kernelW).dy }
+  for kx in 0..<g.kernelW {
+    let dx = g.tap(kx).dx, (lo, hi) = g.validColumns(dx)
+    columns[kx] = (dx, lo, hi)
+  }
+  parallelFor(items, grain: parallel ? max(1, elementsPerThread / max(g.kernelH &* g.kernelW &* g.width, 1)) : items) { items in
     for item in items {
       let c = item / span, iy = top &+ item % span
       let dst = image + (c &* plane &+ iy &* g.width)
       for ky in 0..<g.kernelH {
-        let (_, dy, _) = g.tap(ky &* g.kernelW)
-        let t = iy &- dy
-        guard t >= 0 && t % g.stride == 0 && band.contains(t / g.stride) else { continue }
+        let t = iy &- dys[ky]
+        let gy = g.stride == 1 ? t : t / g.stride
+        guard t >= 0 && gy &* g.stride == t && band.contains(gy) else { continue }
+        let rowBase = col + ((c &* g.kernelH &+ ky) &* g.kernelW &* cols &+ (gy &- band.lowerBound) &* g.gridW)
         for kx in 0..<g.kernelW {
-          let r = (c &* g.kernelH &+ ky) &* g.kernelW &+ kx
-          let (_, _, dx) = g.tap(r)
-          let (lo, hi) = g.validColumns(dx)
-          let src = col + (r &* cols &+ (t / g.stride &- band.lowerBound) &* g.gridW)
-          let row = dst + dx
+          let (dx, lo, hi) = columns[kx]
+          let src = rowBase + kx &* cols, row = dst + dx
           switch g.stride {
-          case 1: for gx in lo..<hi { row[gx] += src[gx] }
+          case 1: addElements(src + lo, row + lo, hi &- lo)
           case 2: addToEvenElements(src + lo, row + 2 &* lo, hi &- lo)
           default: for gx in lo..<hi { row[gx &* g.stride] += src[gx] }
           }
@@ -116,11 +127,41 @@ func col2im(_ col: UnsafePointer<Float>,  // (channels·kh·kw, band.count·grid
 
 /// p[0..<count] = 0 on all compute threads (the image that col2im then accumulates into).
 func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-  parallelFor(count, grain: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+  parallelFor(count, grain: elementsPerThread) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
 }
 
 // NOTE: stride-2 rows are a large share of a downsampling layer's time when moved one float at a time. A SIMD8 at
 // 2i reaches element 2i + 7; stopping the vector loop while i + 4 < n keeps that within 2(n − 1), the last element.
+
+/// dst[i] = src[i] for i in 0..<n, eight at a time (the last eight overlapping when n is not a multiple of 8).
+@inline(__always)
+private func copyElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  guard n >= 8 else { for i in 0..<n { dst[i] = src[i] }; return }
+  var i = 0
+  while i &+ 8 <= n {
+    UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                as: SIMD8<Float>.self)
+    i &+= 8
+  }
+  if i < n {
+    let last = n &- 8
+    UnsafeMutableRawPointer(dst + last).storeBytes(
+      of: UnsafeRawPointer(src + last).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+  }
+}
+
+/// dst[i] += src[i] for i in 0..<n.
+@inline(__always)
+private func addElements(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  var i = 0
+  while i &+ 8 <= n {
+    let p = UnsafeMutableRawPointer(dst + i)
+    p.storeBytes(of: p.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
+                 as: SIMD8<Float>.self)
+    i &+= 8
+  }
+  while i < n { dst[i] += src[i]; i &+= 1 }
+}
 
 /// dst[i] = src[2i] for i in 0..<n.
 @inline(__always)

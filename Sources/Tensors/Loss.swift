@@ -7,31 +7,26 @@ import Darwin
 /// Losses with mean reduction; each returns a scalar of shape [] and sends gradient to every input that needs it.
 
 enum LossKernel {
-  /// (1/n)·Σ term(i) for i in 0..<n: blocks of 4096 summed in parallel, the block sums added in order in Double,
-  /// so the result does not depend on the thread count.
+  /// (1/n)·Σ term(i) for i in 0..<n: Float sums over blocks of 4096, added in order in Double. On the calling
+  /// thread (see `parallelFor` for why a loop that calls a closure parameter runs serially).
   @inline(__always)
   static func mean(_ n: Int, _ term: (Int) -> Float) -> Float {
-    let block = 4096, blocks = (n + block - 1) / block
-    let partial = Tensor(uninitialized: [blocks])
-    let pp = partial.storage.base
-    parallelFor(blocks, grain: 8) { r in
-      for b in r {
-        var s: Float = 0
-        for i in (b &* block)..<min(n, (b &+ 1) &* block) { s += term(i) }
-        pp[b] = s
-      }
-    }
+    let block = 4096
     var total = 0.0
-    for b in 0..<blocks { total += Double(pp[b]) }
+    for start in stride(from: 0, to: n, by: block) {
+      var s: Float = 0
+      for i in start..<min(n, start &+ block) { s += term(i) }
+      total += Double(s)
+    }
     return Float(total / Double(max(n, 1)))
   }
 
-  /// A tensor of `shape` with out[i] = f(i).
+  /// A tensor of `shape` with out[i] = f(i), on the calling thread.
   @inline(__always)
   static func generate(_ shape: [Int], _ f: (Int) -> Float) -> Tensor {
     let out = Tensor(uninitialized: shape)
     let po = out.storage.base
-    parallelFor(out.count, grain: 1 << 15) { r in for i in r { po[i] = f(i) } }
+    for i in 0..<out.count { po[i] = f(i) }
     return out
   }
 

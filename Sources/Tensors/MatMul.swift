@@ -1,5 +1,3 @@
-import CBLAS
-
 /// Matrix products on `cblas_sgemm` (row-major). Forward and backward are each a batched GEMM; gradients of a
 /// transposed operand are computed with the transpose flags, never by materialising a transpose.
 
@@ -113,7 +111,6 @@ struct GemmOperand {
   }
 
   var transposed: GemmOperand { GemmOperand(base, transposed: !isTransposed, ld: ld, batchStride: batchStride) }
-  var flag: CBLAS_TRANSPOSE { isTransposed ? CblasTrans : CblasNoTrans }
 }
 
 /// C_i = op(A_i)·op(B_i) + beta·C_i for i in 0..<batch, op(A_i) [m, k], op(B_i) [k, n], C_i [m, n] (row stride n) at
@@ -121,9 +118,9 @@ struct GemmOperand {
 func batchedGemm(_ batch: Int, _ m: Int, _ n: Int, _ k: Int, _ a: GemmOperand, _ b: GemmOperand,
                  _ c: UnsafeMutablePointer<Float>, batchStride: Int, beta: Float = 0) {
   func gemm(_ m: Int, _ k: Int, _ pa: UnsafeMutablePointer<Float>, _ pb: UnsafeMutablePointer<Float>,
-            _ pc: UnsafeMutablePointer<Float>, _ beta: Float) {
-    cblas_sgemm(CblasRowMajor, a.flag, b.flag, Int32(m), Int32(n), Int32(k),
-                1, pa, Int32(a.ld), pb, Int32(b.ld), beta, pc, Int32(n))
+            _ pc: UnsafeMutablePointer<Float>, _ beta: Float, threaded: Bool = true) {
+    sgemm(transA: a.isTransposed, transB: b.isTransposed, m: m, n: n, k: k, a: pa, lda: a.ld, b: pb, ldb: b.ld,
+          beta: beta, c: pc, ldc: n, threaded: threaded)
   }
   if m == 0 || n == 0 { return }
   if k == 0 {  // empty products: C = beta·C (BLAS rejects the zero leading dimensions)
@@ -143,13 +140,12 @@ func batchedGemm(_ batch: Int, _ m: Int, _ n: Int, _ k: Int, _ a: GemmOperand, _
     for i in 0..<batch { gemm(m, k, a.base + i * a.batchStride, b.base + i * b.batchStride, c, i == 0 ? beta : 1) }
     return
   }
-  // NOTE: small products are split over the batch, one BLAS thread per item; large ones use BLAS's own threads.
-  let threads = ComputeThreads.count
-  if threads > 1 && m * n * k < 1 << 21 {
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
+  // NOTE: small products are split over the batch, one thread per item; large ones each over all threads.
+  if ComputeThreads.count > 1 && m * n * k < 1 << 21 {
     parallelFor(batch) { r in
-      for i in r { gemm(m, k, a.base + i * a.batchStride, b.base + i * b.batchStride, c + i * batchStride, beta) }
+      for i in r {
+        gemm(m, k, a.base + i * a.batchStride, b.base + i * b.batchStride, c + i * batchStride, beta, threaded: false)
+      }
     }
   } else {
     for i in 0..<batch { gemm(m, k, a.base + i * a.batchStride, b.base + i * b.batchStride, c + i * batchStride, beta) }

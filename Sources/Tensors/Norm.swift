@@ -61,7 +61,7 @@ enum NormKernel {
 
   // MARK: Group kernels
 
-  static func grain(_ workPerItem: Int) -> Int { max(1, (1 << 14) / max(workPerItem, 1)) }
+  static func grain(_ workPerItem: Int) -> Int { max(1, elementsPerThread / max(workPerItem, 1)) }
 
   /// Per group: mean and biased variance (two passes), each [groups].
   static func statistics(_ x: Tensor, _ l: GroupLayout) -> (mean: Tensor, variance: Tensor) {

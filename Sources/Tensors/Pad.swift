@@ -87,8 +87,8 @@ func planeGeometry(_ x: Tensor, _ op: String) -> (planes: Int, h: Int, w: Int) {
 }
 
 /// Runs `body` over ranges of the N·C planes of an image op, split over threads once a chunk holds about
-/// 32K elements of `work` (elements touched per plane).
+/// `elementsPerThread` elements of `work` (elements touched per plane).
 @inline(__always)
 func forEachPlane(_ planes: Int, work: Int, _ body: (Range<Int>) -> Void) {
-  parallelFor(planes, grain: max(1, (1 << 15) / max(work, 1)), body)
+  parallelFor(planes, grain: max(1, elementsPerThread / max(work, 1)), body)
 }

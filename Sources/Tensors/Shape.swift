@@ -72,7 +72,7 @@ extension Tensor {
     let y = Tensor(uninitialized: shape)
     let d = shape[a], inner = shape[(a + 1)...].reduce(1, *), rows = count / Swift.max(inner, 1)
     let px = storage.base, py = y.storage.base
-    parallelFor(rows, grain: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { r in
+    parallelFor(rows, grain: Swift.max(1, elementsPerThread / Swift.max(inner, 1))) { r in
       for row in r {
         let i = row % d, source = row &- i &+ (d &- 1 &- i)
         (py + row &* inner).update(from: px + source &* inner, count: inner)
@@ -130,7 +130,7 @@ struct PermuteKernel {
   private func copyRows(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, contiguous: Bool) {
     let r = dims.count, length = dims[r - 1], step = sourceStrides[r - 1]
     let rows = count / length
-    parallelFor(rows, grain: max(1, (1 << 15) / length)) { range in
+    parallelFor(rows, grain: max(1, elementsPerThread / length)) { range in
       var index = [Int](repeating: 0, count: r - 1)
       var offset = 0, rest = range.lowerBound
       for d in stride(from: r - 2, through: 0, by: -1) {
@@ -160,7 +160,7 @@ struct PermuteKernel {
                               batch: Int, rows: Int, cols: Int) {
     let tile = 32
     let colTiles = (cols + tile - 1) / tile, plane = rows * cols
-    parallelFor(batch * colTiles, grain: max(1, (1 << 15) / (tile * max(rows, 1)))) { range in
+    parallelFor(batch * colTiles, grain: max(1, elementsPerThread / (tile * max(rows, 1)))) { range in
       for item in range {
         let b = item / colTiles, c0 = (item % colTiles) * tile, c1 = min(c0 + tile, cols)
         let s = src + b &* plane, o = dst + b &* plane

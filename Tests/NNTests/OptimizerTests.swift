@@ -52,6 +52,39 @@ final class OptimizerTests: XCTestCase {
     }
   }
 
+  /// The SIMD update against the scalar formula in Float, bit for bit, on a size that leaves a scalar tail and on
+  /// 1 and 3 threads (chunk boundaries inside SIMD groups).
+  func testVectorisedUpdateEqualsScalarFormula() {
+    let n = 16_411, (lr, b1, b2, eps, wd): (Float, Float, Float, Float, Float) = (0.01, 0.5, 0.999, 1e-8, 0.1)
+    var rng = RandomStream(seed: 11, key: [0xADA])
+    let p0 = Tensor.randn([n], &rng), grads = (0..<3).map { _ in Tensor.randn([n], &rng) }
+    let saved = ComputeThreads.count
+    defer { ComputeThreads.set(saved) }
+    for decoupled in [false, true] {
+      var p = p0.scalars, m = [Float](repeating: 0, count: n), v = m
+      for (t, g) in grads.enumerated() {
+        let bc1 = 1 - pow(Double(b1), Double(t + 1)), bc2 = 1 - pow(Double(b2), Double(t + 1))
+        let stepSize = Float(Double(lr) / bc1), bc2Sqrt = Float(bc2.squareRoot())
+        let l2 = decoupled ? 0 : wd, shrink = decoupled ? 1 - lr * wd : 1
+        for i in 0..<n {
+          let gi = g[flat: i] + l2 * p[i]
+          m[i] += (gi - m[i]) * (1 - b1)
+          v[i] = v[i] * b2 + (1 - b2) * gi * gi
+          p[i] = p[i] * shrink - stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+        }
+      }
+      for threads in [1, 3] {
+        ComputeThreads.set(threads)
+        let param = p0.copy().requiringGrad()
+        let group = ParameterGroup([param], lr: lr, betas: (b1, b2), eps: eps, weightDecay: wd)
+        let opt: any Optimizer = decoupled ? AdamW(groups: [group]) : Adam(groups: [group])
+        for g in grads { param.grad = g.copy(); opt.step() }
+        let got = param.scalars, differing = (0..<n).first { got[$0] != p[$0] }
+        XCTAssertNil(differing, "\(decoupled ? "AdamW" : "Adam"), \(threads) threads: first differing element")
+      }
+    }
+  }
+
   func testParametersWithoutGradientOrFrozenAreSkipped() {
     let a = Tensor([1], [1]).requiringGrad(), b = Tensor([1], [1]).requiringGrad(), c = Tensor([1], [1]).requiringGrad()
     let adam = Adam(groups: [ParameterGroup([a], lr: 0.1), ParameterGroup([b, c], lr: 0.5)])

@@ -42,6 +42,9 @@ final class ConvTests: XCTestCase {
     (2, 5, 12, 10, 2, 7, 7, 1, 0, 1),  // few outputs, no padding
     (1, 4, 7, 6, 2, 3, 5, 1, 1, 1),    // non-square kernel
     (1, 2, 5, 5, 3, 3, 3, 2, 2, 1),
+    (1, 5, 3, 3, 12, 2, 2, 1, 0, 1),   // weight-heavy (more output channels than output pixels)
+    (3, 5, 4, 3, 12, 3, 2, 1, 0, 1),   // weight-heavy, images split over workers
+    (1, 4, 4, 4, 24, 4, 4, 2, 1, 2),   // weight-heavy, grouped
   ]
 
   func testGemmStrategiesMatchDirectLoops() {
@@ -87,8 +90,12 @@ final class ConvTests: XCTestCase {
                            stride: 1, padding: 0, groups: 1)
     let block = Conv2dShape(batch: 1, inChannels: 128, height: 34, width: 34, outChannels: 128, kernelH: 3, kernelW: 3,
                             stride: 1, padding: 0, groups: 1)
+    let patchGANTail = Conv2dShape(batch: 1, inChannels: 256, height: 16, width: 16, outChannels: 512, kernelH: 4,
+                                   kernelW: 4, stride: 1, padding: 1, groups: 1)
     XCTAssertEqual(head.strategy, .fewOutputs)
     XCTAssertEqual(block.strategy, .columns)
+    XCTAssertFalse(block.isWeightHeavy)
+    XCTAssertTrue(patchGANTail.isWeightHeavy)
   }
 
   /// ⟨convTranspose2d(x), u⟩ = ⟨x, conv2d(u)⟩ with the same weight: the transposed convolution is the adjoint.

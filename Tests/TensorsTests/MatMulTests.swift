@@ -43,7 +43,27 @@ final class MatMulTests: XCTestCase {
     }
   }
 
-  func testLargeBatchedProductsUseBLASThreadsAndAgree() {
+  /// Products of at least 2²³ multiply-adds are split into row blocks (M > N) or column blocks over the compute
+  /// threads: on 3 threads (uneven blocks) they must equal the one-thread product for every flag.
+  func testThreadedProductsEqualOneThread() {
+    var rng = RandomStream(seed: 9)
+    let saved = ComputeThreads.count
+    defer { ComputeThreads.set(saved) }
+    for (m, n) in [(264, 130), (130, 264)] {
+      for ta in [false, true] {
+        for tb in [false, true] {
+          let (a, b) = operands(0, 0, ta, tb, &rng, m: m, k: 250, n: n)
+          ComputeThreads.set(1)
+          let one = matmul(a, b, transposeA: ta, transposeB: tb)
+          ComputeThreads.set(3)
+          let three = matmul(a, b, transposeA: ta, transposeB: tb)
+          assertClose(three, one, rtol: 1e-6, atol: 1e-6, "\(m)×\(n) transposeA \(ta) transposeB \(tb)")
+        }
+      }
+    }
+  }
+
+  func testLargeBatchedProductsAgreeWithReference() {
     var rng = RandomStream(seed: 7)
     for (ba, bb) in [(2, 2), (2, 0), (0, 2)] {
       let (a, b) = operands(ba, bb, false, true, &rng, m: 130, k: 128, n: 129)
