@@ -54,9 +54,9 @@ bench: build
 	$(BIN) bench conv --threads 2
 	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 1 --iters 5
 	$(BIN) bench step --model cyclegan --size 128 --ngf 32 --netG resnet_6blocks --threads 2 --iters 5
-	$(BIN) bench step --model cut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
-	$(BIN) bench step --model fastcut --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
-	$(BIN) bench step --model enco --size 128 --ngf 32 --netG resnet_9blocks --threads 2 --iters 5
+	for model in cut fastcut enco; do for threads in 1 2; do \
+	  $(BIN) bench step --model $$model --size 128 --ngf 32 --netG resnet_9blocks --threads $$threads --iters 5 || exit 1; \
+	done; done
 	$(BIN) bench loader
 	$(MPIRUN) -np 2 $(BIN) bench allreduce
 

@@ -87,13 +87,13 @@ public final class CUT: TranslationModel {
     var real = options.nceIdt ? Tensor.concat([realA, realB], axis: 0) : realA
     let flipped = options.flipEquivariance && flipCoin(step: step)
     if flipped { real = real.flip(axis: 3) }
-    let fake = g(real)
+    let (fake, realFeatures) = generate(real, keepingFeatures: options.lambdaNCE > 0 && !flipped)
     let fakeB = fake.narrow(axis: 0, start: 0, length: n)
     let idtB = options.nceIdt ? fake.narrow(axis: 0, start: n, length: n) : nil
 
     let (dReal, dFake) = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
     let gStep = try updateGeneratorAndF(realA: realA, realB: realB, fakeB: fakeB, idtB: idtB, flipped: flipped,
-                                        step: step, context: context)
+                                        realFeatures: realFeatures, step: step, context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
     if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
@@ -102,6 +102,16 @@ public final class CUT: TranslationModel {
                                                    ("G", gStep.total), ("NCE", gStep.nceX)]
     if let y = gStep.nceY { losses.append(("NCE_Y", y)) }
     return losses
+  }
+
+  /// G(real), and when `keepingFeatures` (and G has no dropout, whose masks would differ from a separate pass) its
+  /// detached encoder features at `nceLayers` from the same pass: the PatchNCE keys, which the reference computes
+  /// with a second encoder pass over the same images and unchanged weights (spec §3.8). A mirrored batch's features
+  /// are not those of the unmirrored source, so then the keys get their own pass.
+  private func generate(_ real: Tensor, keepingFeatures: Bool) -> (fake: Tensor, features: [Tensor]?) {
+    guard keepingFeatures && options.noDropout else { return (g(real), nil) }
+    let (fake, features) = g(real, features: options.nceLayers)
+    return (fake, features.map { $0.detached() })
   }
 
   /// The coin of flip-equivariance, keyed by the step only: the whole global batch is mirrored, or none of it.
@@ -127,8 +137,10 @@ public final class CUT: TranslationModel {
   }
 
   /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
+  /// `realFeatures`: G's detached features of [realA; realB] from the forward pass, or nil to encode them here.
   private func updateGeneratorAndF(realA: Tensor, realB: Tensor, fakeB: Tensor, idtB: Tensor?, flipped: Bool,
-                                   step: Int, context: ReplicaContext) throws -> GeneratorStep {
+                                   realFeatures: [Tensor]?, step: Int,
+                                   context: ReplicaContext) throws -> GeneratorStep {
     d.freeze()
     defer { d.unfreeze() }
     context.zeroGradients("G")
@@ -137,11 +149,18 @@ public final class CUT: TranslationModel {
     let lossGAN = gan(d(fakeB), targetIsReal: true) * options.lambdaGAN
     var lossG = lossGAN
     if options.lambdaNCE > 0 {
-      let x = try patchNCE(source: realA, target: fakeB, flipped: flipped, term: 0, step: step, context: context)
+      let n = realA.shape[0]
+      func keys(_ source: Tensor, from start: Int) -> [Tensor] {
+        realFeatures?.map { $0.narrow(axis: 0, start: start, length: n) }
+          ?? noGrad { g.encode(source, layers: options.nceLayers) }
+      }
+      let x = try patchNCE(keyFeatures: keys(realA, from: 0), target: fakeB, flipped: flipped, term: 0, step: step,
+                           context: context)
       result.nceX = Double(x.loss.item)
       result.negativesPerQuery = x.negativesPerQuery
       if let idtB {
-        let y = try patchNCE(source: realB, target: idtB, flipped: flipped, term: 1, step: step, context: context)
+        let y = try patchNCE(keyFeatures: keys(realB, from: n), target: idtB, flipped: flipped, term: 1, step: step,
+                             context: context)
         result.nceY = Double(y.loss.item)
         lossG = lossG + (x.loss + y.loss) * 0.5
       } else {
@@ -162,14 +181,13 @@ public final class CUT: TranslationModel {
     return result
   }
 
-  /// NCE(source, target) of the type's summary, with patch positions keyed by (seed, step, term, layer) and shared
-  /// by the whole global batch. The key branch (source) carries no gradient, so it runs without a graph.
-  private func patchNCE(source: Tensor, target: Tensor, flipped: Bool, term: UInt64, step: Int,
+  /// NCE(source, target) of the type's summary, given the source's features (the keys: no gradient), with patch
+  /// positions keyed by (seed, step, term, layer) and shared by the whole global batch.
+  private func patchNCE(keyFeatures: [Tensor], target: Tensor, flipped: Bool, term: UInt64, step: Int,
                         context: ReplicaContext) throws -> (loss: Tensor, negativesPerQuery: Double) {
-    let layers = options.nceLayers, images = source.shape[0]
+    let layers = options.nceLayers, images = target.shape[0]
     var queryFeatures = g.encode(target, layers: layers)
     if flipped { queryFeatures = queryFeatures.map { $0.flip(axis: 3) } }
-    let keyFeatures = noGrad { g.encode(source, layers: layers) }
     let ids = PatchSampleF.patchIds(for: keyFeatures, numPatches: options.numPatches, seed: options.seed,
                                     key: [ModelRandomPurpose.patchSample.rawValue, UInt64(step), term])
     let keys = noGrad { f(keyFeatures, patchIds: ids) }

@@ -4,7 +4,7 @@ import Foundation
 import Tensors
 
 /// `i2i bench conv`: forward + backward throughput of the convolutions of a CycleGAN ResNet generator
-/// (128×128, ngf 32, 6 blocks, batch 1), each next to OpenBLAS's sgemm rate measured in the same run.
+/// (128×128, ngf 32, 6 blocks, batch 1 unless `--batch`), each next to OpenBLAS's sgemm rate measured in the same run.
 struct BenchConv: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "conv",
@@ -13,6 +13,11 @@ struct BenchConv: ParsableCommand {
   @Option(help: "Compute threads (BLAS and kernels).") var threads: Int = ComputeThreads.count
   @Option(help: "Timed forward+backward repetitions per layer and round.") var iters: Int = 5
   @Option(help: "Rounds over all layers (and sgemm); each layer's best time is kept.") var rounds: Int = 10
+  @Option(help: "Images per batch (CUT runs its generator on 2: real A and real B).") var batch: Int = 1
+
+  func validate() throws {
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+  }
 
   /// One generator convolution: its input (already reflection-padded where the generator pads), its weight, and
   /// how often it occurs in the generator.
@@ -28,10 +33,17 @@ struct BenchConv: ParsableCommand {
       return [n, weight[0]] + input[2...].map { ($0 + 2 * padding - k) / stride + 1 }
     }
 
-    /// Multiply-adds of one pass: O·(C·kh·kw)·Ho·Wo for a conv, I·(O·kh·kw)·H·W for a transposed conv.
+    /// Multiply-adds of one pass: N·O·(C·kh·kw)·Ho·Wo for a conv, N·I·(O·kh·kw)·H·W for a transposed conv.
     var macs: Double {
       let grid = transposed ? input : outputShape
-      return Double(weight.reduce(1, *) * grid[2] * grid[3])
+      return Double(grid[0] * weight.reduce(1, *) * grid[2] * grid[3])
+    }
+
+    /// The same layer on `batch` images.
+    func batched(_ batch: Int) -> Layer {
+      Layer(name: name, input: [batch] + input.dropFirst(), weight: weight, stride: stride, padding: padding,
+            outputPadding: outputPadding, transposed: transposed, inputNeedsGrad: inputNeedsGrad,
+            occurrences: occurrences)
     }
     /// Forward, weight gradient, and input gradient when the input needs one: 2 FLOPs per multiply-add each.
     var flops: Double { Double(inputNeedsGrad ? 3 : 2) * 2 * macs }
@@ -56,9 +68,10 @@ struct BenchConv: ParsableCommand {
 
   func run() throws {
     ComputeThreads.set(threads)
-    print("threads=\(threads): best of \(rounds) rounds × \(iters) forward+backward per layer")
+    print("threads=\(threads) batch=\(batch): best of \(rounds) rounds × \(iters) forward+backward per layer")
     var rng = RandomStream(seed: 1, key: [0xBE7C])
-    let benches = Self.layers.map { LayerBench($0, &rng) }, sgemm = SgemmBench(&rng)
+    let layers = Self.layers.map { $0.batched(batch) }
+    let benches = layers.map { LayerBench($0, &rng) }, sgemm = SgemmBench(&rng)
     var best = [Double](repeating: .infinity, count: benches.count), sgemmRate = 0.0
     // NOTE: the machine may be shared: sgemm is sampled next to every layer in every round, so that both see the
     // same quiet moments, and each keeps its best
@@ -70,7 +83,7 @@ struct BenchConv: ParsableCommand {
     }
     print("layer                    passes   MFLOP  best ms  GFLOP/s  ratio")
     var worst = Double.infinity, totalFlops = 0.0, totalSeconds = 0.0
-    for (layer, seconds) in zip(Self.layers, best) {
+    for (layer, seconds) in zip(layers, best) {
       let rate = layer.flops / seconds / 1e9
       worst = min(worst, rate / sgemmRate)
       totalFlops += Double(layer.occurrences) * layer.flops
