@@ -72,10 +72,20 @@ extension Tensor {
     let y = Tensor(uninitialized: shape)
     let d = shape[a], inner = shape[(a + 1)...].reduce(1, *), rows = count / Swift.max(inner, 1)
     let px = storage.base, py = y.storage.base
-    parallelFor(rows, grain: Swift.max(1, elementsPerThread / Swift.max(inner, 1))) { r in
-      for row in r {
-        let i = row % d, source = row &- i &+ (d &- 1 &- i)
-        (py + row &* inner).update(from: px + source &* inner, count: inner)
+    if inner == 1 {  // the last axis (an image's width): reverse each row in a loop, not element by element copies
+      let lines = rows / Swift.max(d, 1)
+      parallelFor(lines, grain: Swift.max(1, elementsPerThread / Swift.max(d, 1))) { r in
+        for line in r {
+          let src = px + line &* d, dst = py + line &* d
+          for i in 0..<d { dst[i] = src[d &- 1 &- i] }
+        }
+      }
+    } else {
+      parallelFor(rows, grain: Swift.max(1, elementsPerThread / inner)) { r in
+        for row in r {
+          let i = row % d, source = row &- i &+ (d &- 1 &- i)
+          (py + row &* inner).update(from: px + source &* inner, count: inner)
+        }
       }
     }
     return Tensor.record("flip", y, inputs: [self]) { g in [g.flip(axis: a)] }

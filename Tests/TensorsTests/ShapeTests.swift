@@ -58,6 +58,21 @@ final class ShapeTests: XCTestCase {
     XCTAssertEqual(m.flip(axis: -1).scalars, [2, 1, 0, 5, 4, 3])
   }
 
+  /// Every axis of an NCHW tensor against the index formula y[…, i, …] = x[…, d−1−i, …].
+  func testFlipEveryAxisOfAFourDimensionalTensor() {
+    let shape = [2, 3, 4, 5]
+    let x = Tensor((0..<120).map(Float.init), shape)
+    for axis in 0..<4 {
+      var expected = [Float](repeating: 0, count: 120)
+      for i in 0..<120 {
+        var index = [i / 60, i / 20 % 3, i / 5 % 4, i % 5]
+        index[axis] = shape[axis] - 1 - index[axis]
+        expected[i] = Float(((index[0] * 3 + index[1]) * 4 + index[2]) * 5 + index[3])
+      }
+      XCTAssertEqual(x.flip(axis: axis).scalars, expected, "axis \(axis)")
+    }
+  }
+
   func testGradients() {
     var rng = RandomStream(seed: 2)
     let x = Tensor.randn([2, 3, 4, 5], &rng)
