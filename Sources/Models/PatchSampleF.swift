@@ -67,8 +67,10 @@ public final class PatchSampleF: Module {
     return features.indices.map { l in
       let f = features[l]
       let (b, c) = (f.shape[0], f.shape[1])
-      let rows = f.permute([0, 2, 3, 1]).reshape([b, f.shape[2] * f.shape[3], c])
-      var x = rows.indexSelect(axis: 1, patchIds[l]).reshape([b * patchIds[l].count, c])
+      // NOTE: the reference permutes the whole map to (B, H·W, C) before picking; picking the positions first
+      // moves only the sampled columns (the permute of 64–128-channel maps was ~2% of a FastCUT step)
+      let picked = f.reshape([b, c, f.shape[2] * f.shape[3]]).indexSelect(axis: 2, patchIds[l])
+      var x = picked.permute([0, 2, 1]).reshape([b * patchIds[l].count, c])
       if kind == .mlpSample { x = heads[l](x) }
       return l2Normalize(x, axis: 1)
     }
