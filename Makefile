@@ -58,7 +58,7 @@ bench: build
 	  $(BIN) bench step --model $$model --size 128 --ngf 32 --netG resnet_9blocks --threads $$threads --iters 5 || exit 1; \
 	done; done
 	$(BIN) bench loader
-	$(MPIRUN) -np 2 $(BIN) bench allreduce
+	$(MPIRUN) -np 2 $(BIN) bench allreduce --iters 60
 
 clean:
 	rm -rf .build
