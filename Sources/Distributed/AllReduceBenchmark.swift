@@ -42,7 +42,8 @@ public enum AllReduceBenchmark {
       }
       // NOTE: which of the two runs first alternates: the second of a pair measured up to 10% slower at 64 MiB
       for i in 0..<(iterations + 1) {
-        let (p, l) = i % 2 == 0 ? (try timePlain(), try timeLayer()) : try { let l = try timeLayer(); return (try timePlain(), l) }()
+        var p = 0.0, l = 0.0
+        if i % 2 == 0 { p = try timePlain(); l = try timeLayer() } else { l = try timeLayer(); p = try timePlain() }
         if i > 0 { plainTimes.append(p); layerTimes.append(l) }
       }
       // Every rank reports the slowest rank's median.
