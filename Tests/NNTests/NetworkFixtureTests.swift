@@ -6,27 +6,17 @@ import TestSupport
 /// The small CycleGAN generator and discriminator against PyTorch: same keys, same output, same gradients.
 final class NetworkFixtureTests: XCTestCase {
   func testResnetGeneratorMatchesPyTorch() throws {
-    let f = try Fixture("resnet_generator_ngf8_2blocks")
     let g = resnetGenerator(ngf: 8, blocks: 2)
-    try loadParameters(g, from: f)
-    let y = g(f["x"])
-    assertCloseForward(y, f["y"], "y")
-    let loss = l1Loss(y, f["t"])
-    assertCloseForward(loss, f["loss"], "loss")
-    try loss.backward()
-    assertGradientsMatch(g, f)
+    try assertNetworkMatchesFixture(g, Fixture("resnet_generator_ngf8_2blocks"), forward: { g($0) }) { y, f in
+      l1Loss(y, f["t"])
+    }
   }
 
   func testPatchGANMatchesPyTorch() throws {
-    let f = try Fixture("patchgan_ndf8")
     let d = patchGAN(ndf: 8)
-    try loadParameters(d, from: f)
-    let y = d(f["x"])
-    assertCloseForward(y, f["y"], "y")
-    let loss = mseLoss(y, Tensor.ones(y.shape))  // LSGAN, target real: mean((y − 1)²)
-    assertCloseForward(loss, f["loss"], "loss")
-    try loss.backward()
-    assertGradientsMatch(d, f)
+    try assertNetworkMatchesFixture(d, Fixture("patchgan_ndf8"), forward: { d($0) }) { y, _ in
+      mseLoss(y, Tensor.ones(y.shape))  // LSGAN, target real: mean((y − 1)²)
+    }
   }
 
   /// The full-size networks have the parameter counts of the reference code.

@@ -29,6 +29,20 @@ public func assertGradientsMatch(_ net: Module, _ f: Fixture, file: StaticString
   }
 }
 
+/// `net` against a PyTorch network fixture: its `param.*` tensors load strictly, y = forward(x) matches "y",
+/// loss(y, fixture) matches "loss", and after backward every parameter gradient matches its `grad.*`.
+public func assertNetworkMatchesFixture(_ net: Module, _ f: Fixture, forward: (Tensor) -> Tensor,
+                                        loss: (Tensor, Fixture) -> Tensor,
+                                        file: StaticString = #filePath, line: UInt = #line) throws {
+  try loadParameters(net, from: f)
+  let y = forward(f["x"])
+  assertCloseForward(y, f["y"], "y", file: file, line: line)
+  let l = loss(y, f)
+  assertCloseForward(l, f["loss"], "loss", file: file, line: line)
+  try l.backward()
+  assertGradientsMatch(net, f, file: file, line: line)
+}
+
 /// "<network>.<path>.bias" of every conv whose bias an instance norm cancels (left out of the graph, never updated;
 /// see `Sequential.append`).
 public func cancelledBiasNames(_ networks: [(name: String, module: Module)]) -> Set<String> {
