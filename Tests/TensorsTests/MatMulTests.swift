@@ -20,6 +20,11 @@ private func referenceMatmul(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -
   return Tensor(out, a.rank == 3 || b.rank == 3 ? [batch, m, n] : [m, n])
 }
 
+/// Σₖ|op(A)ᵢₖ|·|op(B)ₖⱼ| for every element: the magnitude of the terms of each product sum.
+private func productMagnitude(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> Tensor {
+  referenceMatmul(Tensor(a.scalars.map(abs), a.shape), Tensor(b.scalars.map(abs), b.shape), ta, tb)
+}
+
 final class MatMulTests: XCTestCase {
   /// Operand shapes for op(A) [M=3, K=4], op(B) [K=4, N=2] with the given batch sizes (0 = a 2-D operand).
   private func operands(_ batchA: Int, _ batchB: Int, _ ta: Bool, _ tb: Bool, _ rng: inout RandomStream,
@@ -44,7 +49,7 @@ final class MatMulTests: XCTestCase {
   }
 
   /// Products of at least 2²³ multiply-adds are split into row blocks (M > N) or column blocks over the compute
-  /// threads: on 3 threads (uneven blocks) they must equal the one-thread product for every flag.
+  /// threads: on 3 threads (uneven blocks) they must agree with the one-thread product for every flag.
   func testThreadedProductsEqualOneThread() {
     var rng = RandomStream(seed: 9)
     let saved = ComputeThreads.count
@@ -57,7 +62,10 @@ final class MatMulTests: XCTestCase {
           let one = matmul(a, b, transposeA: ta, transposeB: tb)
           ComputeThreads.set(3)
           let three = matmul(a, b, transposeA: ta, transposeB: tb)
-          assertClose(three, one, rtol: 1e-6, atol: 1e-6, "\(m)×\(n) transposeA \(ta) transposeB \(tb)")
+          // NOTE: a split GEMM may take another kernel path (edge blocks) and so another summation order; the two
+          // agree within the rounding bound of two 250-term sums, not bit for bit.
+          assertWithinSumBound(three, one, terms: 250, magnitude: productMagnitude(a, b, ta, tb),
+                               "\(m)×\(n) transposeA \(ta) transposeB \(tb)")
         }
       }
     }
@@ -67,7 +75,8 @@ final class MatMulTests: XCTestCase {
     var rng = RandomStream(seed: 7)
     for (ba, bb) in [(2, 2), (2, 0), (0, 2)] {
       let (a, b) = operands(ba, bb, false, true, &rng, m: 130, k: 128, n: 129)
-      assertCloseForward(matmul(a, b, transposeB: true), referenceMatmul(a, b, false, true), "\(ba)×\(bb)")
+      assertWithinSumBound(matmul(a, b, transposeB: true), referenceMatmul(a, b, false, true), terms: 128,
+                           magnitude: productMagnitude(a, b, false, true), exactSides: 1, "\(ba)×\(bb)")
     }
   }
 

@@ -34,3 +34,26 @@ public func assertCloseForward(_ a: Tensor?, _ e: Tensor, _ what: String = "", f
 public func assertCloseGradient(_ a: Tensor?, _ e: Tensor, _ what: String = "", file: StaticString = #filePath, line: UInt = #line) {
   assertClose(a, e, rtol: Tolerance.gradient.rtol, atol: Tolerance.gradient.atol, what, file: file, line: line)
 }
+
+/// Passes when every element of `actual` and `expected`, two float32 evaluations of the same K-term sums (in any
+/// order: another GEMM blocking, a split over threads, a Double oracle rounded once), differ by at most the
+/// worst-case rounding bound of the two, |a − b| ≤ (γ_K(a) + γ_K(b))·Σ|terms|, with γ_K = K·u/(1 − K·u) and
+/// u = 2⁻²⁴ (Higham, Accuracy and Stability of Numerical Algorithms, §3.1). `magnitude[i]` is Σ|terms| of element i
+/// (for a product, (|A|·|B|)[i]); `exactSides` counts the sides summed exactly and rounded once (then γ_1 = u).
+/// The bound holds on every machine whatever the summation order, so a failure is a wrong sum, not rounding luck.
+public func assertWithinSumBound(_ actual: Tensor, _ expected: Tensor, terms k: Int, magnitude: Tensor,
+                                 exactSides: Int = 0, _ what: String = "",
+                                 file: StaticString = #filePath, line: UInt = #line) {
+  guard actual.shape == expected.shape, magnitude.count == expected.count else {
+    return XCTFail("\(what): shapes \(actual.shape), \(expected.shape), magnitude \(magnitude.shape)", file: file, line: line)
+  }
+  let u = 0x1p-24, gamma = { (n: Int) in Double(n) * u / (1 - Double(n) * u) }
+  let factor = Double(2 - exactSides) * gamma(k) + Double(exactSides) * gamma(1)
+  for i in 0..<expected.count {
+    let a = Double(actual[flat: i]), b = Double(expected[flat: i]), bound = factor * Double(magnitude[flat: i])
+    if !(abs(a - b) <= bound) {
+      return XCTFail("\(what): element \(i) is \(a), expected \(b): |difference| \(abs(a - b)) exceeds the bound "
+                     + "\(bound) of two \(k)-term float sums", file: file, line: line)
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensors
 import XCTest
@@ -29,18 +30,46 @@ public func assertGradientsMatch(_ net: Module, _ f: Fixture, file: StaticString
   }
 }
 
-/// `net` against a PyTorch network fixture: its `param.*` tensors load strictly, y = forward(x) matches "y",
-/// loss(y, fixture) matches "loss", and after backward every parameter gradient matches its `grad.*`.
+/// `net` against a PyTorch network fixture made by `scripts/make_network_fixtures.py`: its `param.*` tensors load
+/// strictly, y = forward(x) matches "y", the smooth loss sum(y·gy) matches "loss", and after backward every parameter
+/// gradient matches its `grad.*`.
+///
+/// Before the gradients are compared, the forward error must sit well inside the fixture's `kink_margin`: the
+/// script built the fixture so that every ReLU/LeakyReLU input is at least that far (relative to its tensor's RMS)
+/// from 0. A forward that agrees to a small fraction of the margin takes every kink on the same side as PyTorch, so
+/// the gradients are the same function and a mismatch is a real difference, not rounding luck (issue 11). The
+/// output's error relative to its RMS stands for the error of every intermediate: float32 rounding grows about
+/// uniformly through these networks, and the margin (1e-3) leaves two orders of magnitude over the 2e-6 to 1.3e-5
+/// measured on the fixtures.
 public func assertNetworkMatchesFixture(_ net: Module, _ f: Fixture, forward: (Tensor) -> Tensor,
-                                        loss: (Tensor, Fixture) -> Tensor,
                                         file: StaticString = #filePath, line: UInt = #line) throws {
   try loadParameters(net, from: f)
   let y = forward(f["x"])
   assertCloseForward(y, f["y"], "y", file: file, line: line)
-  let l = loss(y, f)
+  assertForwardInsideKinkMargin(y, f, file: file, line: line)
+  let l = (y * f["gy"]).sum()
   assertCloseForward(l, f["loss"], "loss", file: file, line: line)
   try l.backward()
   assertGradientsMatch(net, f, file: file, line: line)
+}
+
+/// max|y − y_ref| / rms(y_ref) is below a tenth of the fixture's `kink_margin` (see `assertNetworkMatchesFixture`).
+public func assertForwardInsideKinkMargin(_ y: Tensor, _ f: Fixture, file: StaticString = #filePath, line: UInt = #line) {
+  guard let text = f.metadata["kink_margin"], let margin = Double(text) else {
+    return XCTFail("\(f.name): no kink_margin in the metadata (regenerate with scripts/make_network_fixtures.py)",
+                   file: file, line: line)
+  }
+  let reference = f["y"]
+  guard y.count == reference.count else { return }  // the shape failure is reported by assertCloseForward
+  var worst = 0.0, squares = 0.0
+  for i in 0..<reference.count {
+    worst = max(worst, Double(abs(y[flat: i] - reference[flat: i])))
+    squares += Double(reference[flat: i]) * Double(reference[flat: i])
+  }
+  let relative = worst / max(sqrt(squares / Double(reference.count)), .leastNormalMagnitude)
+  XCTAssertLessThan(relative, margin / 10, "\(f.name): forward error \(relative) (relative to rms) is not below a "
+                    + "tenth of the kink margin \(margin): the gradient comparison would depend on rounding",
+                    file: file, line: line)
 }
 
 /// "<network>.<path>.bias" of every conv whose bias an instance norm cancels (left out of the graph, never updated;
