@@ -22,9 +22,9 @@ public final class CUT: TranslationModel {
   public let d: NLayerDiscriminator
   /// Patch sampler and projection heads; empty until `dataDependentInitialize`.
   public let f: PatchSampleF
-  public let optimizerG: Adam, optimizerD: Adam
+  public let optimizerG: any Optimizer, optimizerD: any Optimizer
   /// Created with F's heads; nil while F has no parameters.
-  public private(set) var optimizerF: Adam?
+  public private(set) var optimizerF: (any Optimizer)?
   let gan: GANLoss
   let nce: PatchNCELoss
   private weak var preparedContext: ReplicaContext?
@@ -43,8 +43,8 @@ public final class CUT: TranslationModel {
                                antialias: !o.noAntialias)
     Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
     f = PatchSampleF(o.netF, width: o.netFNC)
-    optimizerG = Adam(g.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
-    optimizerD = Adam(d.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
+    optimizerG = o.optimizer.make(g.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
+    optimizerD = o.optimizer.make(d.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
     gan = GANLoss(mode: o.ganMode)
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
   }
@@ -65,7 +65,7 @@ public final class CUT: TranslationModel {
     let features = noGrad { g.encode(a.narrow(axis: 0, start: 0, length: 1), layers: options.nceLayers) }
     f.build(channels: features.map { $0.shape[1] }, options.initType, gain: options.initGain, seed: options.seed)
     if !f.parameters().isEmpty {
-      optimizerF = Adam(f.parameters(), lr: options.lr, betas: (options.beta1, options.beta2))
+      optimizerF = options.optimizer.make(f.parameters(), lr: options.lr, betas: (options.beta1, options.beta2))
     }
   }
 

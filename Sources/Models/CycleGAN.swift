@@ -20,7 +20,7 @@ public final class CycleGAN: TranslationModel {
   public let gA: ResnetGenerator, gB: ResnetGenerator
   /// D_A scores B-domain images, D_B A-domain images: (N, C, H, W) → (N, 1, H', W').
   public let dA: NLayerDiscriminator, dB: NLayerDiscriminator
-  public let optimizerG: Adam, optimizerD: Adam
+  public let optimizerG: any Optimizer, optimizerD: any Optimizer
   /// History of G_B's outputs for D_B, and of G_A's outputs for D_A.
   public let fakeAPool: ImagePool, fakeBPool: ImagePool
   let gan: GANLoss
@@ -47,8 +47,8 @@ public final class CycleGAN: TranslationModel {
     gB = generator(o.outputNC, o.inputNC, "G_B")
     dA = discriminator(o.outputNC, "D_A")
     dB = discriminator(o.inputNC, "D_B")
-    optimizerG = Adam(gA.parameters() + gB.parameters(), lr: o.lr, betas: (o.beta1, 0.999))
-    optimizerD = Adam(dA.parameters() + dB.parameters(), lr: o.lr, betas: (o.beta1, 0.999))
+    optimizerG = o.optimizer.make(gA.parameters() + gB.parameters(), lr: o.lr, betas: (o.beta1, 0.999))
+    optimizerD = o.optimizer.make(dA.parameters() + dB.parameters(), lr: o.lr, betas: (o.beta1, 0.999))
     fakeAPool = ImagePool(capacity: o.poolSize, name: "fake_A_pool", seed: o.seed)
     fakeBPool = ImagePool(capacity: o.poolSize, name: "fake_B_pool", seed: o.seed)
     gan = GANLoss(mode: o.ganMode)

@@ -26,9 +26,9 @@ public final class EnCo: TranslationModel {
   public let d: NLayerDiscriminator
   /// Projection and prediction heads; empty until `dataDependentInitialize`.
   public let f: EnCoHeads
-  public let optimizerG: Adam, optimizerD: Adam
+  public let optimizerG: any Optimizer, optimizerD: any Optimizer
   /// Created with F's heads.
-  public private(set) var optimizerF: Adam?
+  public private(set) var optimizerF: (any Optimizer)?
   /// The current epoch, as `beginEpoch` numbers it.
   public private(set) var epoch = 1
   let gan: GANLoss
@@ -50,8 +50,8 @@ public final class EnCo: TranslationModel {
                                antialias: !o.noAntialias)
     Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
     f = EnCoHeads(width: o.netFNC, norm: o.prjNorm)
-    optimizerG = Adam(g.parameters(), lr: o.lrG, betas: (o.beta1, o.beta2))
-    optimizerD = Adam(d.parameters(), lr: o.lrD, betas: (o.beta1, o.beta2))
+    optimizerG = o.optimizer.make(g.parameters(), lr: o.lrG, betas: (o.beta1, o.beta2))
+    optimizerD = o.optimizer.make(d.parameters(), lr: o.lrD, betas: (o.beta1, o.beta2))
     gan = GANLoss(mode: o.ganMode)
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
     sampler = DAGSampler(numPatches: o.numPatches, oversampleRatio: o.oversampleRatio, randomRatio: o.randomRatio)
@@ -86,7 +86,7 @@ public final class EnCo: TranslationModel {
     }
     f.build(channels: features.prefix(pairs.count).map { $0.shape[1] }, predictor: !options.noPredictor,
             options.initType, gain: options.initGain, seed: options.seed)
-    optimizerF = Adam(f.parameters(), lr: options.lrF, betas: (options.beta1, options.beta2))
+    optimizerF = options.optimizer.make(f.parameters(), lr: options.lrF, betas: (options.beta1, options.beta2))
   }
 
   public func prepare(context: ReplicaContext) throws {

@@ -79,6 +79,19 @@ public enum InitType: String, OptionName, Sendable {
   }
 }
 
+/// `--optimizer`: Adam for every reference model; plain SGD (same learning rates, betas unused) for equivalence checks.
+public enum OptimizerKind: String, OptionName, Sendable {
+  case adam, sgd
+
+  /// The optimiser of one parameter group.
+  public func make(_ parameters: [Tensor], lr: Float, betas: (Float, Float)) -> any Optimizer {
+    switch self {
+    case .adam: return Adam(parameters, lr: lr, betas: betas)
+    case .sgd: return SGD(parameters, lr: lr)
+    }
+  }
+}
+
 /// The shared networks built from option values, initialised so that every rank holds the same weights.
 public enum Networks {
   /// `--netG`: ResnetGenerator with 9 or 6 blocks, ngf filters in the first layer; CUT's antialiased down- and
@@ -127,6 +140,7 @@ public struct NetworkOptions: Sendable {
   /// CUT/EnCo `--no-antialias-up`: CycleGAN's transposed convs instead of upsample + conv in G.
   public var noAntialiasUp = false
   public var ganMode = GANLoss.Mode.lsgan
+  public var optimizer = OptimizerKind.adam
   /// Keys weight initialisation and every random choice the model makes (pools, patches, flips, dropout).
   public var seed: UInt64 = 0
 

@@ -22,6 +22,7 @@ public enum ModelCatalog {
     n.norm = try .parse(o.norm, option: "--norm")
     n.initType = try .parse(o.initType, option: "--init-type")
     n.initGain = o.initGain
+    n.optimizer = try .parse(o.optimizer, option: "--optimizer")
     n.noDropout = !o.dropout
     (n.noAntialias, n.noAntialiasUp) = (o.noAntialias, o.noAntialiasUp)
     n.ganMode = try .parse(o.ganMode, option: "--gan-mode")

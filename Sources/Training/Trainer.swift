@@ -79,6 +79,7 @@ public final class Trainer {
     if context.rank == 0 { try openOutputs() }
     let policy = try options.learningRatePolicy()
     let schedulers = model.optimizers.map { LearningRateScheduler($0.optimizer, policy: policy, stepCount: cursor.epoch) }
+    if options.saveInitial && resumed == nil { try saveCheckpoint() }
 
     while cursor.epoch < epochs && !reachedMaxSteps && !stopping {
       let epoch = cursor.epoch

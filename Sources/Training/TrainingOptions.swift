@@ -20,6 +20,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var norm = "instance"
   public var initType = "normal"
   public var initGain: Float = 0.02
+  /// `adam` (every reference model) or `sgd` (plain SGD at the same learning rates, for equivalence checks).
+  public var optimizer = "adam"
   public var dropout = false
   // Data
   public var datasetMode = "unaligned"
@@ -80,6 +82,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var printFreq = 100
   public var saveEpochFreq = 5
   public var saveEverySteps = 0
+  /// A new run also writes its initial weights as checkpoint step 0 (to compare runs' updates).
+  public var saveInitial = false
   public var keep = 3
   public var resume = ""
   public var maxSteps = 0

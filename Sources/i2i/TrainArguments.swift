@@ -18,6 +18,7 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("norm"), help: "instance, batch or none.") var norm: String?
   @Option(name: .both("init-type"), help: "normal, xavier or kaiming.") var initType: String?
   @Option(name: .both("init-gain")) var initGain: Float?
+  @Option(help: "adam (the reference's; default) or sgd: plain SGD at the same learning rates, for equivalence checks, where an update proportional to the gradient keeps rounding differences small.") var optimizer: String?
   @Flag(name: .both("no-dropout"), help: "No dropout in the generator (the default).") var noDropout = false
   @Flag(name: .both("dropout"), help: "Dropout in the generator's residual blocks.") var dropout = false
   @Option(name: .both("dataset-mode"), help: "unaligned or aligned.") var datasetMode: String?
@@ -47,6 +48,8 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("print-freq"), help: "Log every this many images.") var printFreq: Int?
   @Option(name: .both("save-epoch-freq")) var saveEpochFreq: Int?
   @Option(name: .both("save-every-steps"), help: "Also checkpoint every K steps (0: off).") var saveEverySteps: Int?
+  @Flag(name: .customLong("save-initial"), help: "A new run also checkpoints its initial weights as step 0 (compare runs' updates with 'i2i inspect --compare … --base').")
+  var saveInitial = false
   @Option(name: .both("keep"), help: "Checkpoints kept.") var keep: Int?
   @Option(name: .both("resume"), help: "auto (newest valid checkpoint of this run) or a checkpoint/run directory.") var resume: String?
   @Option(name: .both("max-steps"), help: "Stop after this many steps in all (0: no limit).") var maxSteps: Int?
@@ -61,7 +64,7 @@ struct TrainArguments: ParsableArguments {
     set(&o.name, name); set(&o.checkpointsDir, checkpointsDir)
     set(&o.inputNC, inputNC); set(&o.outputNC, outputNC); set(&o.ngf, ngf); set(&o.ndf, ndf)
     set(&o.netG, netG); set(&o.netD, netD); set(&o.nLayersD, nLayersD); set(&o.norm, norm)
-    set(&o.initType, initType); set(&o.initGain, initGain)
+    set(&o.initType, initType); set(&o.initGain, initGain); set(&o.optimizer, optimizer)
     if dropout && noDropout { throw ValidationError("--dropout and --no-dropout contradict each other") }
     if dropout { o.dropout = true }
     set(&o.datasetMode, datasetMode); set(&o.direction, direction)
@@ -75,6 +78,7 @@ struct TrainArguments: ParsableArguments {
     set(&o.lrPolicy, lrPolicy); set(&o.lrDecayIters, lrDecayIters); set(&o.warmupEpochs, warmupEpochs)
     set(&o.lambdaA, lambdaA); set(&o.lambdaB, lambdaB); set(&o.lambdaIdentity, lambdaIdentity)
     set(&o.printFreq, printFreq); set(&o.saveEpochFreq, saveEpochFreq); set(&o.saveEverySteps, saveEverySteps)
+    if saveInitial { o.saveInitial = true }
     set(&o.keep, keep); set(&o.resume, resume); set(&o.maxSteps, maxSteps); set(&o.replicaCheckEvery, replicaCheckEvery)
     set(&o.seed, seed); set(&o.threads, threads)
     contrastive.apply(to: &o)
