@@ -54,14 +54,22 @@ public final class CheckpointStore {
     try? fm.removeItem(at: tmp)
     try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
     var state = state
-    for (name, data) in files {
-      precondition(name != "state.json" && !name.contains("/"), "bad checkpoint file name \(name)")
-      try DurableFiles.writeSynced(data, to: tmp.appendingPathComponent(name))
-      state.files[name] = Checksum.of(data)
+    do {
+      for (name, data) in files {
+        precondition(name != "state.json" && !name.contains("/"), "bad checkpoint file name \(name)")
+        try DurableFiles.writeSynced(data, to: tmp.appendingPathComponent(name))
+        state.files[name] = Checksum.of(data)
+      }
+      state.created = ISO8601DateFormatter().string(from: Date())
+      try DurableFiles.writeSynced(try CheckpointStore.encoder.encode(state), to: tmp.appendingPathComponent("state.json"))
+      try DurableFiles.syncDirectory(tmp)
+    } catch {
+      // A failed write (a full disk, most often) leaves nothing behind; say how much room a checkpoint takes.
+      try? fm.removeItem(at: tmp)
+      let needed = files.reduce(0) { $0 + $1.data.count }
+      throw Invalid(checkpoint: final, reason: "could not be written (\(error.localizedDescription)); it needs "
+                      + "\(needed / 1_048_576 + 1) MiB free in \(directory.path)")
     }
-    state.created = ISO8601DateFormatter().string(from: Date())
-    try DurableFiles.writeSynced(try CheckpointStore.encoder.encode(state), to: tmp.appendingPathComponent("state.json"))
-    try DurableFiles.syncDirectory(tmp)
     if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }  // re-saving the same step
     try DurableFiles.rename(tmp, to: final)
     try DurableFiles.replace(directory.appendingPathComponent("latest"), with: Data((final.lastPathComponent + "\n").utf8))
@@ -76,15 +84,16 @@ public final class CheckpointStore {
       .map { directory.appendingPathComponent($0) }
   }
 
-  /// Reads `state.json` and checks every file against its checksum; throws naming the first problem.
-  public static func verify(_ checkpoint: URL) throws -> CheckpointState {
+  /// Reads `state.json` and checks every file (or those `only` names) against its checksum; throws naming the first
+  /// problem.
+  public static func verify(_ checkpoint: URL, only names: Set<String>? = nil) throws -> CheckpointState {
     let stateURL = checkpoint.appendingPathComponent("state.json")
     guard let data = try? Data(contentsOf: stateURL) else { throw Invalid(checkpoint: checkpoint, reason: "no readable state.json") }
     let state: CheckpointState
     do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
       throw Invalid(checkpoint: checkpoint, reason: "state.json is not valid (\(error))")
     }
-    for (name, expected) in state.files.sorted(by: { $0.key < $1.key }) {
+    for (name, expected) in state.files.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
       let url = checkpoint.appendingPathComponent(name)
       guard let bytes = try? Data(contentsOf: url) else { throw Invalid(checkpoint: checkpoint, reason: "\(name) is missing") }
       let actual = Checksum.of(bytes)
@@ -94,6 +103,28 @@ public final class CheckpointStore {
     }
     return state
   }
+
+  /// Why `checkpoint` does not verify ("step-00000004: net_D_B.safetensors is corrupt (…)"), or nil if it does.
+  public static func failure(_ checkpoint: URL) -> String? {
+    do { _ = try verify(checkpoint); return nil } catch let error as Invalid {
+      return "\(checkpoint.lastPathComponent): \(error.reason)"
+    } catch { return "\(checkpoint.lastPathComponent): \(error)" }
+  }
+
+  /// Removes the temporary directories (`.step-XXXXXXXX.tmp-PID`) of writers that are no longer running: what a
+  /// crash, SIGKILL or a full disk left behind, which would otherwise keep the space. A live writer's is kept.
+  public func removeStaleTemporaries(warn: (String) -> Void) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    for name in names where name.hasPrefix(".step-") && name.contains(".tmp-") {
+      guard let pid = Int32(name.split(separator: "-").last ?? ""), !CheckpointStore.isRunning(pid) || pid == getpid()
+      else { continue }
+      let url = directory.appendingPathComponent(name)
+      if (try? FileManager.default.removeItem(at: url)) != nil { warn("removed \(url.path), left by an interrupted checkpoint write") }
+    }
+  }
+
+  /// Whether a process with this id exists on this host (kill with signal 0; EPERM means it exists).
+  static func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
   /// The newest checkpoint that verifies; every newer one that does not is reported through `warn` and skipped.
   public func newestValid(warn: (String) -> Void) -> (url: URL, state: CheckpointState)? {

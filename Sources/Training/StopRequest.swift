@@ -1,7 +1,9 @@
 import Foundation
 
-/// SIGTERM (Slurm preemption, `scancel`, `timeout`) and SIGINT (Ctrl-C) ask the run to stop at the next step
-/// boundary with a checkpoint, instead of dying between two checkpoints. A second signal ends the process at once.
+/// SIGTERM (Slurm preemption, `scancel`, `timeout`), SIGINT (Ctrl-C), SIGUSR1 (Slurm's `--signal=USR1@T` warning
+/// before the time limit; mpirun forwards it to every rank) and SIGHUP (a closed terminal) ask the run to stop at the
+/// next step boundary with a checkpoint, instead of dying between two checkpoints. A second signal ends the process
+/// at once.
 public enum StopRequest {
   nonisolated(unsafe) private static var signalled: sig_atomic_t = 0
 
@@ -10,7 +12,7 @@ public enum StopRequest {
 
   /// Installs the handlers (once per process, before training).
   public static func install() {
-    for s in [SIGTERM, SIGINT] {
+    for s in [SIGTERM, SIGINT, SIGUSR1, SIGHUP] {
       Foundation.signal(s) { number in
         if StopRequest.signalled != 0 { _exit(128 + number) }
         StopRequest.signalled = sig_atomic_t(number)

@@ -35,15 +35,24 @@ extension Trainer {
 
   private func decideResume() throws -> ResumeDecision {
     let resume = options.resume
+    runLock = try RunLock(runDirectory)
+    store.removeStaleTemporaries(warn: { say("warning: \($0)") })
+    if resume == "none" { return ResumeDecision() }  // the user asked for a new run over whatever is there
     guard !resume.isEmpty else {
       if let existing = store.checkpoints().first {
-        throw TrainingOptionError(option: "--name", reason: "\(runDirectory.path) already holds checkpoints (\(existing.lastPathComponent)); pass --resume auto to continue that run, or choose another --name")
+        throw TrainingOptionError(option: "--name", reason: "\(runDirectory.path) already holds checkpoints (\(existing.lastPathComponent)); pass --resume auto to continue that run, --resume none to start over in it, or choose another --name")
       }
       return ResumeDecision()
     }
     let chosen: (url: URL, state: CheckpointState)
     if resume == "auto" {
       guard let found = store.newestValid(warn: { say("warning: \($0)") }) else {
+        let existing = store.checkpoints()
+        guard existing.isEmpty else {
+          // NOTE: starting afresh here would overwrite and prune these checkpoints, whose generators may be intact.
+          let failures = existing.map { CheckpointStore.failure($0) ?? $0.lastPathComponent }
+          throw TrainingOptionError(option: "--resume", reason: "auto: none of the \(existing.count) checkpoint(s) in \(runDirectory.path) verifies (\(failures.joined(separator: "; "))); nothing was changed. Repair or move them, pass --resume none to start over in this directory, or choose another --name")
+        }
         say("--resume auto: no checkpoint in \(runDirectory.path); starting a new run")
         return ResumeDecision()
       }

@@ -26,6 +26,8 @@ public final class Trainer {
   var log: LossLog?
   var progress: Progress?
   var lastSavedStep = -1
+  /// Rank 0's lock on the run directory, held until the trainer goes away.
+  var runLock: RunLock?
   /// The losses last averaged over ranks (for the progress bar between log lines).
   private var lastLosses: [(String, Double)] = []
 
@@ -59,7 +61,19 @@ public final class Trainer {
                                   + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least "
                                   + "\(3 << layers) pixels")
     }
-    if o.lr <= 0 { throw TrainingOptionError(option: "--lr", reason: "must be positive, got \(o.lr)") }
+    if !(o.lr > 0 && o.lr.isFinite) { throw TrainingOptionError(option: "--lr", reason: "must be a positive number, got \(o.lr)") }
+    for (name, value) in [("--beta1", o.beta1), ("--beta2", o.beta2)] where !(value >= 0 && value < 1) {
+      throw TrainingOptionError(option: name, reason: "must be in [0, 1), got \(value)")
+    }
+    // Upper bounds that keep a typo from reaching an allocation (a batch of 10¹¹ images) or the thread pool.
+    for (name, value, range) in [("--batch-size", o.batchSize, 1...65_536), ("--threads", o.threads, 0...1024),
+                                 ("--load-size", o.loadSize, 1...65_536), ("--crop-size", o.cropSize, 1...65_536),
+                                 ("--max-dataset-size", o.maxDatasetSize, 1...Int.max)] where !range.contains(value) {
+      throw TrainingOptionError(option: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+    }
+    if o.name.isEmpty || o.name.contains("/") || o.name == "." || o.name == ".." {
+      throw TrainingOptionError(option: "--name", reason: "'\(o.name)' must be a plain folder name (no '/', not '.' or '..'): the run lives in --checkpoints-dir")
+    }
     _ = try o.learningRatePolicy()
   }
 
@@ -68,6 +82,7 @@ public final class Trainer {
 
   /// Trains until the last epoch or `--max-steps`; writes the final checkpoint.
   public func run() throws {
+    try checkOptionsAgreeAcrossRanks()
     let resumed = try resume()
     var loader: DataLoader? = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor)
     defer { loader?.stop() }
@@ -115,6 +130,22 @@ public final class Trainer {
     say("finished at step \(step), epoch \(min(cursor.epoch, epochs - 1) + options.epochCount); checkpoints in \(runDirectory.path)")
   }
 
+  /// Every rank must train with rank 0's options (an MPMD launch `mpirun -np 1 i2i … : -np 1 i2i …` can give them
+  /// different ones): the first collective compares them all and every rank stops on the same first mismatch,
+  /// naming the option and both values. `--threads` is per rank and may differ.
+  func checkOptionsAgreeAcrossRanks() throws {
+    var mine = options.asStrings
+    mine["threads"] = nil
+    let all = try context.allGatherBytes(try JSONEncoder.sortedKeys.encode(mine))
+    let decoded = try all.map { try JSONDecoder().decode([String: String].self, from: $0) }
+    for (rank, theirs) in decoded.enumerated().dropFirst() {
+      for key in Set(decoded[0].keys).union(theirs.keys).sorted() where decoded[0][key] != theirs[key] {
+        throw TrainingOptionError(option: "--" + TrainingOptions.flagName(key), reason: "rank 0 has \(decoded[0][key] ?? "none"), "
+                                    + "rank \(rank) has \(theirs[key] ?? "none"): every rank must be started with the same options")
+      }
+    }
+  }
+
   /// A message for the user, on its own line below the progress bar.
   func say(_ message: String) {
     progress?.finishLine()
@@ -159,6 +190,14 @@ public final class Trainer {
                             title: "\(options.name) (\(options.model))", log: log)
     }
     if (epoch + 1) % options.saveEpochFreq == 0 || epoch + 1 == epochs { try saveCheckpoint() }
+  }
+}
+
+extension JSONEncoder {
+  static var sortedKeys: JSONEncoder {
+    let e = JSONEncoder()
+    e.outputFormatting = .sortedKeys
+    return e
   }
 }
 

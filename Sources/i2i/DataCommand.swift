@@ -30,6 +30,15 @@ struct DataCommand: ParsableCommand {
     @Option(help: "wallpapers: side of the square patches.") var patch = 64
     @Option(help: "wallpapers: every n-th wallpaper of each domain goes to the test split.") var testEvery = 5
 
+    func validate() throws {
+      for (name, value, range) in [("--size", size, 28...1024), ("--train-limit", trainLimit ?? 0, 0...Int.max),
+                                   ("--test-limit", testLimit ?? 0, 0...Int.max), ("--width", width, 16...8192),
+                                   ("--patch", patch, 8...4096), ("--test-every", testEvery, 1...Int.max)]
+      where !range.contains(value) {
+        throw ValidationError("\(name): must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+      }
+    }
+
     func run() throws {
       let counts: [String: Int]
       switch name {

@@ -9,6 +9,10 @@ struct SelfCheck: ParsableCommand {
 
   @Option(help: "Compute threads (BLAS and kernels).") var threads: Int = ComputeThreads.count
 
+  func validate() throws {
+    guard (1...1024).contains(threads) else { throw ValidationError("--threads: must be between 1 and 1024, got \(threads)") }
+  }
+
   func run() throws {
     ComputeThreads.set(threads)
     let x = Tensor([1, 2, 3], [3]).requiringGrad()

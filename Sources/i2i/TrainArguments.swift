@@ -51,7 +51,7 @@ struct TrainArguments: ParsableArguments {
   @Flag(name: .customLong("save-initial"), help: "A new run also checkpoints its initial weights as step 0 (compare runs' updates with 'i2i inspect --compare … --base').")
   var saveInitial = false
   @Option(name: .both("keep"), help: "Checkpoints kept.") var keep: Int?
-  @Option(name: .both("resume"), help: "auto (newest valid checkpoint of this run) or a checkpoint/run directory.") var resume: String?
+  @Option(name: .both("resume"), help: "auto (the newest checkpoint of this run that verifies; refuses when there are checkpoints and none verifies), none (start over, even where checkpoints exist), or a checkpoint/run directory.") var resume: String?
   @Option(name: .both("max-steps"), help: "Stop after this many steps in all (0: no limit).") var maxSteps: Int?
   @Option(name: .both("replica-check-every"), help: "Compare weights across ranks every K steps.") var replicaCheckEvery: Int?
   @Option(name: .both("seed")) var seed: UInt64?

@@ -6,7 +6,13 @@ import Training
 struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "train",
     abstract: "Train a model (cyclegan, cut, fastcut, enco); under mpirun, data-parallel over the ranks.",
-    discussion: "Options keep the reference code's names; both --n-epochs and --n_epochs are accepted.")
+    discussion: """
+      Options keep the reference code's names; both --n-epochs and --n_epochs are accepted.
+      SIGTERM, SIGINT (Ctrl-C), SIGUSR1 (Slurm's --signal=USR1@T) and SIGHUP make every rank stop at the next step \
+      with a checkpoint (exit 128 + signal); a second signal ends the process at once. mpirun kills the ranks within \
+      2 s of its own SIGTERM or Ctrl-C: launch it through cluster/forward-signals.sh (passes them on as SIGUSR1, \
+      which mpirun forwards), or send mpirun SIGUSR1.
+      """)
 
   @OptionGroup var arguments: TrainArguments
   @OptionGroup(title: "CUT, FastCUT and EnCo") var contrastive: ContrastiveArguments

@@ -44,12 +44,17 @@ struct TranslateCommand: ParsableCommand {
     }
     let weightsURL = checkpointDirectory?.appendingPathComponent("net_\(generator).safetensors")
       ?? URL(fileURLWithPath: weights!)
+    // Only what translating reads must verify: a corrupt discriminator or optimiser file does not matter here.
+    if let checkpointDirectory {
+      _ = try CheckpointStore.verify(checkpointDirectory, only: ["train_opt.json", weightsURL.lastPathComponent])
+    }
     do { try network.load(from: weightsURL) } catch { throw ValidationError("\(weightsURL.path): \(error)") }
 
     let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
                                    transform: TransformOptions(preprocess: .none, flip: false))
     let out = URL(fileURLWithPath: output)
+    try refuseOutputInsideInput(out)
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     var rows: [(input: String, output: String)] = []
     for i in 0..<images.count {
@@ -71,7 +76,6 @@ struct TranslateCommand: ParsableCommand {
     if let checkpoint {
       guard weights == nil else { throw ValidationError("give either --weights or --checkpoint, not both") }
       let dir = try InspectCommand.resolve(checkpoint)
-      _ = try CheckpointStore.verify(dir)
       let saved = dir.appendingPathComponent("train_opt.json")
       let options: TrainingOptions
       do { options = try JSONDecoder().decode(TrainingOptions.self, from: Data(contentsOf: saved)) } catch {
@@ -85,6 +89,22 @@ struct TranslateCommand: ParsableCommand {
     if noAntialias { o.noAntialias = true }
     if noAntialiasUp { o.noAntialiasUp = true }
     return (o, nil)
+  }
+
+  /// The outputs keep the inputs' file stems, so an output folder that is (or lies inside) the input folder would
+  /// overwrite the originals, or be read back as inputs. Paths are compared with symbolic links resolved.
+  private func refuseOutputInsideInput(_ out: URL) throws {
+    let source = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.pathComponents
+    var target = out.standardizedFileURL
+    var missing: [String] = []  // resolve the part that exists, then add back what is still to be created
+    while !FileManager.default.fileExists(atPath: target.path) && target.pathComponents.count > 1 {
+      missing.insert(target.lastPathComponent, at: 0)
+      target.deleteLastPathComponent()
+    }
+    let resolved = target.resolvingSymlinksInPath().pathComponents + missing
+    if resolved.starts(with: source) {
+      throw ValidationError("--output \(output) is \(resolved.count == source.count ? "the input folder" : "inside the input folder \(input)"): the translations would overwrite or mix with the originals; choose another folder")
+    }
   }
 
   private func writeIndex(_ rows: [(input: String, output: String)], to folder: URL, title: String) throws {

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Nothing lost, nothing hung (issue 13): runs of `i2i train` and `i2i translate` as an unlucky user makes them.
+#   every kept checkpoint corrupt: --resume auto refuses and changes nothing; two runs with one --name: the second
+#   fails at once naming the holder; translate into its own input folder: refused; SIGTERM to mpirun during steps
+#   longer than mpirun's kill delay: a checkpoint every time; SIGUSR1: a checkpoint; ranks started with different
+#   options: stopped naming the option; out-of-range numbers: one-line errors.
+# Usage: scripts/fault-tests.sh [BINARY]   (default .build/release/i2i)
+set -u
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/release/i2i}
+[ -x "$BIN" ] || { echo "fault-tests: $BIN not built (swift build -c release --product i2i)" >&2; exit 2; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+MPIRUN="mpirun --oversubscribe --bind-to none --timeout 300"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+record() {  # record NAME STATUS
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+tiny() {
+  echo --model cyclegan --dataroot data/fashion-shoes --checkpoints-dir "$work/ck" --input-nc 1 --output-nc 1 \
+    --load-size 32 --crop-size 32 --ngf 8 --ndf 8 --netG resnet_6blocks --n-epochs 1 --n-epochs-decay 0 --threads 1 \
+    --print-freq 1000
+}
+sums() { find "$1" -type f -name '*.safetensors' | sort | xargs md5sum; }
+
+echo "== every kept checkpoint corrupt: --resume auto refuses, names them, and changes nothing"
+$BIN train $(tiny) --name allbad --max-steps 6 --save-every-steps 2 --keep 3 >"$work/log" 2>&1
+for s in 2 4 6; do truncate -s 100 "$work/ck/allbad/step-0000000$s/net_D_B.safetensors"; done
+before=$(sums "$work/ck/allbad")
+$BIN train $(tiny) --name allbad --max-steps 8 --save-every-steps 2 --keep 3 --resume auto >"$work/log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "none of the 3 checkpoint(s) .* verifies" "$work/log" && grep -q "step-00000006: net_D_B" "$work/log" &&
+  [ "$(sums "$work/ck/allbad")" = "$before" ] && [ -d "$work/ck/allbad/step-00000002" ]
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "all checkpoints corrupt: resume refuses, files kept" $rc
+
+echo "== two runs with the same --name: the second fails at once, naming the first"
+$BIN train $(tiny) --name twice --max-steps 100000 >"$work/log1" 2>&1 &
+first=$!
+for _ in $(seq 1 300); do [ -e "$work/ck/twice/train_opt.json" ] && break; sleep 0.1; done
+start=$(date +%s)
+$BIN train $(tiny) --name twice --max-steps 3 --resume auto >"$work/log" 2>&1
+rc=$?; elapsed=$(( $(date +%s) - start ))
+kill -TERM $first; wait $first
+[ $rc -ne 0 ] && [ $elapsed -lt 20 ] && grep -q "in use by another run (pid $first on" "$work/log"
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "concurrent run with the same name refused" $rc
+
+echo "== translate into its own input folder (or a folder inside it) is refused; the originals stay"
+mkdir -p "$work/in" && cp data/fashion-shoes/testA/*.png "$work/in/"
+before=$(md5sum "$work/in"/*.png)
+$BIN translate --checkpoint "$work/ck/allbad/step-00000006" --input "$work/in" --output "$work/in" >"$work/log" 2>&1
+a=$?
+$BIN translate --checkpoint "$work/ck/allbad/step-00000006" --input "$work/in" --output "$work/in/out" >>"$work/log" 2>&1
+b=$?
+[ $a -ne 0 ] && [ $b -ne 0 ] && grep -q "is the input folder" "$work/log" && grep -q "inside the input folder" "$work/log" &&
+  [ "$(md5sum "$work/in"/*.png)" = "$before" ]
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "translate refuses its input folder" $rc
+# The generator of step 6 is intact (only net_D_B was truncated): translating needs nothing else.
+$BIN translate --checkpoint "$work/ck/allbad/step-00000006" --input "$work/in" --output "$work/tr" >"$work/log" 2>&1
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "translate works when only a discriminator file is corrupt" $rc
+
+echo "== SIGTERM to the launcher during 3-second steps: every try ends with a checkpoint at a step boundary"
+# mpirun itself kills the ranks 1-2 s after its own SIGTERM (odls_base_sigkill_timeout); cluster/forward-signals.sh,
+# which make and the Slurm kits launch through, passes the first TERM on as USR1, which mpirun forwards.
+ok=0
+for try in $(seq 1 10); do
+  rm -rf "$work/ck/long"
+  cluster/forward-signals.sh $MPIRUN -np 2 $BIN train $(tiny) --ngf 16 --ndf 16 --batch-size 140 --n-epochs 100 \
+    --name long --max-steps 1000 >"$work/log" 2>&1 &
+  for _ in $(seq 1 600); do [ -e "$work/ck/long/train_opt.json" ] && break; sleep 0.1; done
+  sleep "$(( try % 4 )).$(( try * 37 % 10 ))"  # at different points of a step
+  kill -TERM %1; wait %1
+  if grep -q "stopped by a signal at step" "$work/log" && $BIN inspect "$work/ck/long" >/dev/null; then ok=$((ok + 1))
+  else tail -3 "$work/log"; fi
+done
+echo "checkpointed in $ok of 10 tries"
+[ $ok -eq 10 ]; record "SIGTERM with 3-second steps: checkpoint in 10 of 10 tries" $?
+
+echo "== SIGUSR1 to mpirun itself (Slurm's --signal=USR1 after the kit's forwarding): a checkpoint, then exit"
+rm -rf "$work/ck/usr1"
+$MPIRUN -np 2 $BIN train $(tiny) --name usr1 --max-steps 100000 >"$work/log" 2>&1 &
+for _ in $(seq 1 600); do [ -e "$work/ck/usr1/train_opt.json" ] && break; sleep 0.1; done
+sleep 1
+kill -USR1 %1; wait %1; rc=$?
+[ $rc -ne 0 ] && grep -q "stopped by a signal at step" "$work/log" && $BIN inspect "$work/ck/usr1" >/dev/null
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "SIGUSR1: checkpoint and stop" $rc
+
+echo "== ranks started with different options stop, naming the option and both values"
+$MPIRUN -np 1 $BIN train $(tiny) --name mismatch --max-steps 2 --lambda-A 10 : \
+  -np 1 $BIN train $(tiny) --name mismatch --max-steps 2 --lambda-A 0.001 >"$work/log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q -- "--lambda-A: rank 0 has 10, rank 1 has 0.001" "$work/log" && [ ! -d "$work/ck/mismatch/step-00000002" ]
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "mismatched options across ranks stop the job" $rc
+
+echo "== out-of-range numbers: a one-line error naming the option, no crash, no run folder"
+bad=0
+for case in "--batch-size 99999999999" "--lr nan" "--beta1 2" "--threads -1" "--threads 100000" "--name ../../x"; do
+  $BIN train $(tiny) --name ranges $case --max-steps 1 >"$work/log" 2>&1
+  rc=$?
+  option=${case%% *}
+  if [ $rc -eq 0 ] || [ $rc -gt 128 ] || ! grep -q -- "$option" "$work/log" || grep -q -i "fatal error\|backtrace" "$work/log" ||
+     [ -e "$work/ck/ranges" ] || [ -e "$work/x" ]; then
+    echo "  $case: exit $rc: $(head -2 "$work/log")"; bad=1
+  fi
+done
+for cmd in "self-check --threads 0" "data prepare fashion --out $work/prep --size 100000" \
+           "data prepare fashion --out $work/prep --train-limit -1"; do
+  $BIN $cmd >"$work/log" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ] || [ $rc -gt 128 ] || grep -q -i "fatal error\|backtrace" "$work/log" || [ -e "$work/prep" ]; then
+    echo "  i2i $cmd: exit $rc: $(head -2 "$work/log")"; bad=1
+  fi
+done
+record "out-of-range numbers give one-line errors" $bad
+
+echo "fault-tests: $passed passed, $failed failed"
+[ $failed -eq 0 ]
