@@ -39,6 +39,7 @@ test: setup
 	$(SWIFT) build -c release --product i2i
 	scripts/mpi-tests.sh .build/debug/i2i-mpi-tests
 	scripts/train-tests.sh $(BIN) cyclegan cut fastcut enco
+	scripts/fault-tests.sh $(BIN)
 
 ## run: build, train a model (CycleGAN unless MODEL=cut|fastcut|enco) on the embedded fashion-shoes set with 2 ranks,
 ## then translate the test images

@@ -3,7 +3,8 @@
 #   every kept checkpoint corrupt: --resume auto refuses and changes nothing; two runs with one --name: the second
 #   fails at once naming the holder; translate into its own input folder: refused; SIGTERM to mpirun during steps
 #   longer than mpirun's kill delay: a checkpoint every time; SIGUSR1: a checkpoint; ranks started with different
-#   options: stopped naming the option; out-of-range numbers: one-line errors.
+#   options: stopped naming the option; a zero-byte image: reported before step 1; a full disk: no temp folder
+#   left, resume once freed; a stopped rank: named within --collective-timeout; out-of-range numbers: one-line errors.
 # Usage: scripts/fault-tests.sh [BINARY]   (default .build/release/i2i)
 set -u
 cd "$(dirname "$0")/.."
@@ -93,9 +94,59 @@ rc=$?
 [ $rc -ne 0 ] && grep -q -- "--lambda-A: rank 0 has 10, rank 1 has 0.001" "$work/log" && [ ! -d "$work/ck/mismatch/step-00000002" ]
 rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "mismatched options across ranks stop the job" $rc
 
+echo "== a zero-byte image among 400 is reported before the first step, on 2 ranks"
+mkdir -p "$work/data" && cp -r data/fashion-shoes/trainA data/fashion-shoes/trainB "$work/data/"
+bad=$(ls "$work/data/trainA"/*.png | sed -n 350p)
+: >"$bad"
+$MPIRUN -np 2 $BIN train $(tiny) --dataroot "$work/data" --name zero --max-steps 400 >"$work/log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "$(basename "$bad"): empty file" "$work/log" && ! grep -q "step 1/" "$work/log" &&
+  [ ! -e "$work/ck/zero/latest" ]
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "zero-byte image reported before step 1" $rc
+
+echo "== a full disk: the failed checkpoint leaves no temp folder, says the space needed; resume works once freed"
+disk="$work/disk"; mkdir -p "$disk"
+if mount -t tmpfs -o size=24M tmpfs "$disk"; then
+  $BIN train $(tiny) --checkpoints-dir "$disk" --name full --max-steps 2 >"$work/log" 2>&1
+  size=$(du -sm "$disk/full/step-00000002" | cut -f1)
+  fallocate -l "$(( 24 - size * 2 + 1 ))M" "$disk/filler" 2>/dev/null || dd if=/dev/zero of="$disk/filler" bs=1M count=$(( 24 - size * 2 + 1 )) status=none
+  mkdir "$disk/full/.step-00000009.tmp-999999"   # what a SIGKILLed writer (pid 999999, gone) left
+  $BIN train $(tiny) --checkpoints-dir "$disk" --name full --max-steps 4 --resume auto >"$work/log" 2>&1
+  a=$?
+  left=$(ls -a "$disk/full" | grep -c '^\.step-')
+  grep -q "MiB free in" "$work/log" && grep -q "removed .*step-00000009.tmp-999999" "$work/log"
+  b=$?
+  rm -f "$disk/filler"
+  $BIN train $(tiny) --checkpoints-dir "$disk" --name full --max-steps 4 --resume auto >>"$work/log" 2>&1 &&
+    grep -q "resuming from .*step-00000002" "$work/log" && [ -d "$disk/full/step-00000004" ]
+  c=$?
+  umount "$disk"
+  [ $a -ne 0 ] && [ "$left" = 0 ] && [ $b -eq 0 ] && [ $c -eq 0 ]
+  rc=$?; [ $rc -eq 0 ] || { echo "exit $a, temp folders left $left, messages $b, resume $c"; tail -3 "$work/log"; }
+else
+  echo "cannot mount a tmpfs here (the test needs root)"; rc=1
+fi
+record "full disk: no temp folder left, space named, resume after freeing" $rc
+
+echo "== a stopped rank: the others give up after --collective-timeout, naming it"
+$MPIRUN -np 3 $BIN train $(tiny) --name stalled --max-steps 100000 --collective-timeout 5 >"$work/log" 2>&1 &
+for _ in $(seq 1 300); do [ -e "$work/ck/stalled/train_opt.json" ] && break; sleep 0.1; done
+sleep 1
+victim=$(pgrep -f "i2i train .*--name stalled" | tail -1)
+victim_rank=$(tr '\0' '\n' <"/proc/$victim/environ" | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
+kill -STOP "$victim"
+start=$(date +%s)
+wait %1; rc=$?
+elapsed=$(( $(date +%s) - start ))
+kill -CONT "$victim" 2>/dev/null; kill -9 "$victim" 2>/dev/null
+echo "rank $victim_rank stopped; mpirun exit $rc after ${elapsed}s"
+[ $rc -ne 0 ] && [ $elapsed -lt 30 ] && grep -q "collective-timeout 5 s: rank $victim_rank did not answer" "$work/log"
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "stopped rank named within the watchdog time" $rc
+
 echo "== out-of-range numbers: a one-line error naming the option, no crash, no run folder"
 bad=0
-for case in "--batch-size 99999999999" "--lr nan" "--beta1 2" "--threads -1" "--threads 100000" "--name ../../x"; do
+for case in "--batch-size 99999999999" "--lr nan" "--beta1 2" "--threads -1" "--threads 100000" "--name ../../x" \
+            "--collective-timeout -1"; do
   $BIN train $(tiny) --name ranges $case --max-steps 1 >"$work/log" 2>&1
   rc=$?
   option=${case%% *}

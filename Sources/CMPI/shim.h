@@ -22,3 +22,4 @@ static inline MPI_Info       cmpi_info_null(void)       { return MPI_INFO_NULL; 
 static inline int            cmpi_comm_type_shared(void){ return MPI_COMM_TYPE_SHARED; }
 static inline int            cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int            cmpi_max_error_string(void){ return MPI_MAX_ERROR_STRING; }
+static inline int            cmpi_any_source(void)      { return MPI_ANY_SOURCE; }

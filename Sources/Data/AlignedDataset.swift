@@ -40,6 +40,7 @@ public struct AlignedDataset: ImageDataset {
   }
 
   public var count: Int { pairs.count }
+  public var files: [String] { pairs.flatMap { [$0.a] + ($0.b.map { [$0] } ?? []) } }
 
   /// Pairs the files of two folders by name; every file must have exactly one partner.
   public static func match(folderA: String, folderB: String) throws -> [Pair] {

@@ -8,6 +8,8 @@ public protocol ImageDataset: Sendable {
   var count: Int { get }
   /// Loads and augments sample `slot.index`; throws `DataError` naming the file at fault.
   func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample
+  /// Every file a sample may read, each once (checked before training starts).
+  var files: [String] { get }
 }
 
 /// What a folder holds: images with a channel count (1 gray, 3 RGB), or label maps (class ids stored as gray

@@ -18,6 +18,7 @@ public struct SingleDataset: ImageDataset {
   }
 
   public var count: Int { paths.count }
+  public var files: [String] { paths }
 
   public func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
     var random = slot.random(seed: seed, .augmentA)

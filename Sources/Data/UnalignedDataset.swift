@@ -36,6 +36,7 @@ public struct UnalignedDataset: ImageDataset {
   }
 
   public var count: Int { max(pathsA.count, pathsB.count) }
+  public var files: [String] { pathsA + pathsB }
 
   /// Index into B of sample `slot`: serial, or uniform from the slot's pairing stream.
   public func partner(_ slot: SampleSlot, seed: UInt64) -> Int {

@@ -13,6 +13,7 @@ public final class Communicator: @unchecked Sendable {
   public let localRank: Int
   public let localSize: Int
   let comm: MPI_Comm
+  private let watchdog: CollectiveWatchdog
 
   /// The world communicator (initialises MPI on first use).
   public static func world() throws -> Communicator {
@@ -53,6 +54,7 @@ public final class Communicator: @unchecked Sendable {
     try MPIError.check(MPI_Comm_size(node, &ls), "MPI_Comm_size(node)")
     localRank = Int(lr); localSize = Int(ls)
     MPI_Comm_free(&node)
+    watchdog = try CollectiveWatchdog(world: comm, rank: rank, size: size)
 
     try Communicator.checkSlurmLaunch(worldSize: size)
   }
@@ -70,6 +72,7 @@ public final class Communicator: @unchecked Sendable {
   }
 
   static func finalize() {
+    worldInstance?.watchdog.stop()
     var finalized: Int32 = 0
     MPI_Finalized(&finalized)
     if finalized == 0 { MPI_Finalize() }
@@ -77,13 +80,14 @@ public final class Communicator: @unchecked Sendable {
 
   public var isRoot: Bool { rank == 0 }
 
-  public func barrier() throws { try MPIError.check(MPI_Barrier(comm), "MPI_Barrier") }
+  public func barrier() throws { try watched("MPI_Barrier") { MPI_Barrier(comm) } }
 
   /// Replaces `buffer` on every rank with root's.
   public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int = 0) throws {
     for (start, count) in Communicator.chunks(buffer.count) {
-      try MPIError.check(MPI_Bcast(buffer.baseAddress! + start, count, T.mpiType, Int32(root), comm),
-                         "MPI_Bcast(\(buffer.count) × \(T.self), root \(root))")
+      try watched("MPI_Bcast(\(buffer.count) × \(T.self), root \(root))") {
+        MPI_Bcast(buffer.baseAddress! + start, count, T.mpiType, Int32(root), comm)
+      }
     }
   }
 
@@ -108,8 +112,9 @@ public final class Communicator: @unchecked Sendable {
       return try allReduceSum(UnsafeMutableBufferPointer(start: raw, count: buffer.count))
     }
     for (start, count) in Communicator.chunks(buffer.count) {
-      try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, T.mpiType, op.mpi, comm),
-                         "MPI_Allreduce(\(buffer.count) × \(T.self), \(op))")
+      try watched("MPI_Allreduce(\(buffer.count) × \(T.self), \(op))") {
+        MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, T.mpiType, op.mpi, comm)
+      }
     }
   }
 
@@ -124,8 +129,9 @@ public final class Communicator: @unchecked Sendable {
     let n = buffer.count, p = size
     guard p > 2 else {
       for (start, count) in Communicator.chunks(n) where p == 2 {
-        try MPIError.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, cmpi_float(), cmpi_sum(), comm),
-                           "MPI_Allreduce(\(n) floats, sum)")
+        try watched("MPI_Allreduce(\(n) floats, sum)") {
+          MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + start, count, cmpi_float(), cmpi_sum(), comm)
+        }
       }
       return
     }
@@ -139,9 +145,10 @@ public final class Communicator: @unchecked Sendable {
     let sendDisplacements = (0..<p).map { Int32(blockStart[$0]) }
     let receiveCounts = (0..<p).map { Int32($0 == rank ? 0 : mine) }
     let receiveDisplacements = (0..<p).map { Int32($0 * mine) }
-    try MPIError.check(MPI_Alltoallv(buffer.baseAddress, sendCounts, sendDisplacements, cmpi_float(),
-                                     received, receiveCounts, receiveDisplacements, cmpi_float(), comm),
-                       "MPI_Alltoallv(\(n) floats)")
+    try watched("MPI_Alltoallv(\(n) floats)") {
+      MPI_Alltoallv(buffer.baseAddress, sendCounts, sendDisplacements, cmpi_float(), received, receiveCounts,
+                    receiveDisplacements, cmpi_float(), comm)
+    }
     let out = buffer.baseAddress! + blockStart[rank]
     let blocks = (0..<p).map { k in k == rank ? UnsafePointer(out) : UnsafePointer(received + k * mine) }
     blocks.withUnsafeBufferPointer { b in
@@ -151,8 +158,10 @@ public final class Communicator: @unchecked Sendable {
         out[i] = s
       }
     }
-    try MPIError.check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), buffer.baseAddress, blockCount,
-                                      sendDisplacements.map { $0 }, cmpi_float(), comm), "MPI_Allgatherv(\(n) floats)")
+    try watched("MPI_Allgatherv(\(n) floats)") {
+      MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), buffer.baseAddress, blockCount, sendDisplacements.map { $0 },
+                     cmpi_float(), comm)
+    }
   }
 
   /// A receive buffer of at least `count` floats, kept between calls (a fresh one would page-fault every time).
@@ -184,9 +193,9 @@ public final class Communicator: @unchecked Sendable {
   public func allGather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws {
     precondition(receive.count == send.count * size, "allGather: receive holds \(receive.count), needs \(send.count * size)")
     guard send.count <= Int(Int32.max) else { throw MPIError(call: "MPI_Allgather", code: 0, message: "\(send.count) elements exceed Int32") }
-    try MPIError.check(MPI_Allgather(send.baseAddress, Int32(send.count), T.mpiType,
-                                     receive.baseAddress, Int32(send.count), T.mpiType, comm),
-                       "MPI_Allgather(\(send.count) × \(T.self))")
+    try watched("MPI_Allgather(\(send.count) × \(T.self))") {
+      MPI_Allgather(send.baseAddress, Int32(send.count), T.mpiType, receive.baseAddress, Int32(send.count), T.mpiType, comm)
+    }
   }
 
   public func allGather<T: MPIScalar>(_ send: [T]) throws -> [T] {
@@ -206,12 +215,22 @@ public final class Communicator: @unchecked Sendable {
     var out = [T](unsafeUninitializedCapacity: total) { _, n in n = total }
     try send.withUnsafeBufferPointer { s in
       try out.withUnsafeMutableBufferPointer { o in
-        try MPIError.check(MPI_Allgatherv(s.baseAddress, Int32(send.count), T.mpiType, o.baseAddress, counts32,
-                                          displacements, T.mpiType, comm), "MPI_Allgatherv(\(total) × \(T.self))")
+        try watched("MPI_Allgatherv(\(total) × \(T.self))") {
+          MPI_Allgatherv(s.baseAddress, Int32(send.count), T.mpiType, o.baseAddress, counts32, displacements, T.mpiType, comm)
+        }
       }
     }
     return (out, counts)
   }
+
+  /// Runs one MPI collective under the watchdog and checks its return code.
+  private func watched(_ call: @autoclosure () -> String, _ body: () -> Int32) throws {
+    try watchdog.during(call()) { try MPIError.check(body(), call()) }
+  }
+
+  /// `--collective-timeout`: a collective that takes longer aborts the job naming the ranks that did not arrive
+  /// (see `CollectiveWatchdog`); 0 turns it off.
+  public func setCollectiveTimeout(_ seconds: Double) { watchdog.start(timeout: seconds) }
 
   /// Ends the whole job: prints `message` on stderr and asks MPI to kill every rank.
   public func abort(_ message: String, code: Int32 = 1) -> Never {

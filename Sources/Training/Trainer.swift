@@ -62,6 +62,9 @@ public final class Trainer {
                                   + "\(3 << layers) pixels")
     }
     if !(o.lr > 0 && o.lr.isFinite) { throw TrainingOptionError(option: "--lr", reason: "must be a positive number, got \(o.lr)") }
+    if !(o.collectiveTimeout >= 0 && o.collectiveTimeout.isFinite) {
+      throw TrainingOptionError(option: "--collective-timeout", reason: "must be a number of seconds ≥ 0, got \(o.collectiveTimeout)")
+    }
     for (name, value) in [("--beta1", o.beta1), ("--beta2", o.beta2)] where !(value >= 0 && value < 1) {
       throw TrainingOptionError(option: name, reason: "must be in [0, 1), got \(value)")
     }
@@ -83,6 +86,7 @@ public final class Trainer {
   /// Trains until the last epoch or `--max-steps`; writes the final checkpoint.
   public func run() throws {
     try checkOptionsAgreeAcrossRanks()
+    try checkDataFiles()
     let resumed = try resume()
     var loader: DataLoader? = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor)
     defer { loader?.stop() }
@@ -102,7 +106,7 @@ public final class Trainer {
       if loader == nil { loader = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor) }
       while cursor.epoch == epoch && !reachedMaxSteps && !stopping {
         let started = ContinuousClock.now
-        let batch = try first ?? loader!.next()
+        let batch = try nextBatchOnEveryRank { try first ?? loader!.next() }
         let wait = first == nil ? loader!.lastWait : 0
         first = nil
         let losses = try model.trainStep(data.trainingBatch(batch), step: step, context: context)
@@ -144,6 +148,39 @@ public final class Trainer {
                                     + "rank \(rank) has \(theirs[key] ?? "none"): every rank must be started with the same options")
       }
     }
+  }
+
+  /// Every image of the data set passes `ImageFile.check` before the first step, the files split over the ranks, so
+  /// that an empty or truncated file stops the run now rather than hours in; with `--skip-bad-images` they are
+  /// listed and the loader skips them when it meets them.
+  func checkDataFiles() throws {
+    var bad: [String] = []
+    for i in stride(from: context.rank, to: data.files.count, by: context.size) {
+      do { try ImageFile.check(data.files[i]) } catch { bad.append("\(error)") }
+    }
+    let all = try context.allGatherBytes(try JSONEncoder().encode(bad))
+      .flatMap { try JSONDecoder().decode([String].self, from: $0) }
+    guard !all.isEmpty else { return }
+    if options.skipBadImages {
+      for problem in all { say("warning: --skip-bad-images: \(problem)") }
+      return
+    }
+    throw TrainingError("\(all.count) of \(data.files.count) images cannot be read: "
+                          + all.prefix(5).joined(separator: "; ") + (all.count > 5 ? "; …" : "")
+                          + ". Fix or remove them, or pass --skip-bad-images")
+  }
+
+  /// The next batch, where every rank learns whether any rank failed to load its own (one small all-reduce): then
+  /// every rank writes the checkpoint of this step boundary and stops with the failing ranks' messages, instead of
+  /// the failing rank dying alone and taking the progress since the last checkpoint with it.
+  private func nextBatchOnEveryRank(_ load: () throws -> Batch) throws -> Batch {
+    var batch: Batch?, failure = ""
+    do { batch = try load() } catch { failure = "\(error)" }
+    guard try context.meanOverRanks([failure.isEmpty ? 0 : 1])[0] > 0 else { return batch! }
+    let messages = try context.allGatherBytes(Data(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    if lastSavedStep != step { try saveCheckpoint() }
+    throw TrainingError(messages.enumerated().filter { !$0.element.isEmpty }
+                          .map { "rank \($0.offset): \($0.element)" }.joined(separator: "; "))
   }
 
   /// A message for the user, on its own line below the progress bar.

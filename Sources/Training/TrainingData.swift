@@ -8,6 +8,8 @@ struct TrainingData {
   /// The model's A and B channel counts after `--direction` (BtoA reads the B folder as A).
   let dataset: @Sendable (TransformOptions) throws -> any ImageDataset
   let count: Int
+  /// Every image file the data set reads.
+  let files: [String]
   /// CUT and EnCo: in the decay phase, load at the crop size (no scale augmentation).
   let loadsAtCropSizeWhileDecaying: Bool
 
@@ -28,7 +30,8 @@ struct TrainingData {
     default:
       throw TrainingOptionError(option: "--dataset-mode", reason: "unknown mode '\(o.datasetMode)' for training (expected unaligned, aligned)")
     }
-    count = try dataset(try TrainingData.transform(o, decaying: false)).count
+    let set = try dataset(try TrainingData.transform(o, decaying: false))
+    (count, files) = (set.count, set.files)
   }
 
   /// The reference transform options; in the decay phase of CUT/EnCo, load size = crop size.

@@ -88,6 +88,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var resume = ""
   public var maxSteps = 0
   public var replicaCheckEvery = 100
+  /// Seconds a collective may wait for the other ranks before the job is aborted naming them (0: no limit).
+  public var collectiveTimeout: Double = 600
   // Machine
   public var seed: UInt64 = 0
   public var threads = 0

@@ -54,6 +54,8 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("resume"), help: "auto (the newest checkpoint of this run that verifies; refuses when there are checkpoints and none verifies), none (start over, even where checkpoints exist), or a checkpoint/run directory.") var resume: String?
   @Option(name: .both("max-steps"), help: "Stop after this many steps in all (0: no limit).") var maxSteps: Int?
   @Option(name: .both("replica-check-every"), help: "Compare weights across ranks every K steps.") var replicaCheckEvery: Int?
+  @Option(name: .both("collective-timeout"), help: "Seconds a collective may wait for the other ranks (a rank stopped, hung or lost) before the job is aborted naming them; 0: no limit. Keep it above the longest step and checkpoint write (default 600).")
+  var collectiveTimeout: Double?
   @Option(name: .both("seed")) var seed: UInt64?
   @Option(name: .both("threads"), help: "Compute threads per rank (0: cores ÷ ranks on the node).") var threads: Int?
 
@@ -80,6 +82,7 @@ struct TrainArguments: ParsableArguments {
     set(&o.printFreq, printFreq); set(&o.saveEpochFreq, saveEpochFreq); set(&o.saveEverySteps, saveEverySteps)
     if saveInitial { o.saveInitial = true }
     set(&o.keep, keep); set(&o.resume, resume); set(&o.maxSteps, maxSteps); set(&o.replicaCheckEvery, replicaCheckEvery)
+    set(&o.collectiveTimeout, collectiveTimeout)
     set(&o.seed, seed); set(&o.threads, threads)
     contrastive.apply(to: &o)
     if contrastive.nceLayers == nil { o.mirrorEnCoLayersForNetG() }

@@ -22,6 +22,7 @@ struct TrainCommand: ParsableCommand {
     try Job.run("train", communicator) {
       let options = try arguments.options(contrastive: contrastive)
       Job.configureThreads(options.threads, communicator)
+      communicator.setCollectiveTimeout(options.collectiveTimeout)
       let context = MPIReplicaContext(communicator)
       let say: (String) -> Void = communicator.isRoot ? { print($0) } : { _ in }
       say("i2i train: \(options.model) on \(options.dataroot), \(communicator.size) rank(s) × batch \(options.batchSize)")

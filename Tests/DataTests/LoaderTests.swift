@@ -97,6 +97,7 @@ final class LoaderTests: XCTestCase {
 
 /// A dataset whose samples take `delay` seconds each.
 private struct SlowDataset: ImageDataset {
+  var files: [String] { [] }
   let delay: Double
   var count: Int { 4 }
   func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
