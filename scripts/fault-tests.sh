@@ -165,5 +165,25 @@ for cmd in "self-check --threads 0" "data prepare fashion --out $work/prep --siz
 done
 record "out-of-range numbers give one-line errors" $bad
 
+echo "== another run's checkpoint needs --allow-other-run; a path error says what is wrong with which path"
+$BIN train $(tiny) --name other --seed 7 --max-steps 2 >"$work/log" 2>&1 || tail -3 "$work/log"
+$BIN train $(tiny) --name mine --max-steps 3 --resume "$work/ck/other" >"$work/log" 2>&1
+a=$?
+grep -q "belongs to another run (--name other there, mine here; --seed 7 there, 0 here)" "$work/log"
+b=$?
+$BIN train $(tiny) --name mine2 --max-steps 3 --resume "$work/ck/other" --allow-other-run >>"$work/log" 2>&1
+c=$?
+: >"$work/plainfile"
+$BIN train $(tiny) --checkpoints-dir "$work/plainfile" --name x --max-steps 1 >"$work/log2" 2>&1
+d=$?
+grep -q "error: $work/plainfile/x: cannot be written (Not a directory)" "$work/log2" && ! grep -q NSCocoaErrorDomain "$work/log2"
+e=$?
+$BIN train --model cut --dataroot data/fashion-shoes --negatives global --nce-includes-all-negatives-from-minibatch \
+  >"$work/log3" 2>&1
+f=$?
+[ $a -ne 0 ] && [ $b -eq 0 ] && [ $c -eq 0 ] && [ $d -ne 0 ] && [ $e -eq 0 ] && [ $f -ne 0 ] && grep -q "conflicts with --negatives global" "$work/log3"
+rc=$?; [ $rc -eq 0 ] || { echo "$a $b $c $d $e $f"; tail -2 "$work/log" "$work/log2" "$work/log3"; }
+record "other run's checkpoint refused without --allow-other-run; readable path and conflict errors" $rc
+
 echo "fault-tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -2,7 +2,8 @@ import Foundation
 
 /// What `state.json` of a checkpoint records besides the tensors.
 public struct CheckpointState: Codable, Equatable {
-  public var formatVersion = 1
+  /// 2: `state.json` itself is checksummed, in `state.json.sum` (1: it was not).
+  public var formatVersion = 2
   public var model: String
   public var step: Int
   public var epoch: Int
@@ -61,7 +62,9 @@ public final class CheckpointStore {
         state.files[name] = Checksum.of(data)
       }
       state.created = ISO8601DateFormatter().string(from: Date())
-      try DurableFiles.writeSynced(try CheckpointStore.encoder.encode(state), to: tmp.appendingPathComponent("state.json"))
+      let stateData = try CheckpointStore.encoder.encode(state)
+      try DurableFiles.writeSynced(stateData, to: tmp.appendingPathComponent("state.json"))
+      try DurableFiles.writeSynced(Data(Checksum.of(stateData).utf8), to: tmp.appendingPathComponent("state.json.sum"))
       try DurableFiles.syncDirectory(tmp)
     } catch {
       // A failed write (a full disk, most often) leaves nothing behind; say how much room a checkpoint takes.
@@ -92,6 +95,13 @@ public final class CheckpointStore {
     let state: CheckpointState
     do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
       throw Invalid(checkpoint: checkpoint, reason: "state.json is not valid (\(error))")
+    }
+    if state.formatVersion >= 2 {
+      let sum = try? String(contentsOf: checkpoint.appendingPathComponent("state.json.sum"), encoding: .utf8)
+      guard let sum, sum == Checksum.of(data) else {
+        throw Invalid(checkpoint: checkpoint, reason: sum == nil ? "state.json.sum is missing"
+                        : "state.json is corrupt or was edited (checksum \(Checksum.of(data)), expected \(sum))")
+      }
     }
     for (name, expected) in state.files.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
       let url = checkpoint.appendingPathComponent(name)

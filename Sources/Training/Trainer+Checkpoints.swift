@@ -20,7 +20,7 @@ extension Trainer {
   func resume() throws -> URL? {
     var decision = ResumeDecision()
     if context.rank == 0 {
-      do { decision = try decideResume() } catch { decision.error = "\(error)" }
+      do { decision = try decideResume() } catch { decision.error = ErrorText.describe(error) }
     }
     let bytes = try context.broadcastBytesFromRoot(try JSONEncoder().encode(decision))
     decision = try JSONDecoder().decode(ResumeDecision.self, from: bytes)
@@ -68,6 +68,7 @@ extension Trainer {
       chosen = (url, try CheckpointStore.verify(url))
     }
     try checkCompatible(chosen.state, checkpoint: chosen.url)
+    try checkSameRun(chosen.state, checkpoint: chosen.url, explicit: resume != "auto")
     return ResumeDecision(checkpoint: chosen.url.path, state: chosen.state)
   }
 
@@ -83,11 +84,29 @@ extension Trainer {
     }
   }
 
+  /// A checkpoint of another run (another name, data set or seed) continues only when asked to: with
+  /// `--resume PATH` it needs `--allow-other-run`; with `--resume auto` (this run's own directory) a changed data set
+  /// or seed is said, since the run's random draws then differ from its first part.
+  private func checkSameRun(_ state: CheckpointState, checkpoint: URL, explicit: Bool) throws {
+    let mine = options.asStrings
+    let differences = ["name", "dataroot", "seed"].compactMap { key -> String? in
+      guard let saved = state.options[key], let now = mine[key], saved != now else { return nil }
+      return "--\(TrainingOptions.flagName(key)) \(saved) there, \(now) here"
+    }
+    guard !differences.isEmpty else { return }
+    let list = differences.joined(separator: "; ")
+    if !explicit { return say("warning: \(checkpoint.path) was trained with other settings (\(list))") }
+    guard options.allowOtherRun else {
+      throw TrainingOptionError(option: "--resume", reason: "\(checkpoint.path) belongs to another run (\(list)); pass --allow-other-run to continue from it anyway")
+    }
+    say("continuing from another run's checkpoint (\(list)), as --allow-other-run asks")
+  }
+
   /// Loads networks and optimisers (rank 0) and every rank's extra state.
   func loadCheckpoint(_ checkpoint: URL) throws {
     var failure = ""
     if context.rank == 0 {
-      do { try CheckpointContents.loadShared(checkpoint, into: model) } catch { failure = "\(error)" }
+      do { try CheckpointContents.loadShared(checkpoint, into: model) } catch { failure = ErrorText.describe(error) }
     }
     let message = String(decoding: try context.broadcastBytesFromRoot(Data(failure.utf8)), as: UTF8.self)
     guard message.isEmpty else { throw CheckpointStore.Invalid(checkpoint: checkpoint, reason: message) }
@@ -123,7 +142,7 @@ extension Trainer {
                                     options: options.asStrings)
         let url = try store.save(files, state: state)
         say("saved checkpoint \(url.path)")
-      } catch { failure = "\(error)" }
+      } catch { failure = ErrorText.describe(error) }
     }
     let message = String(decoding: try context.broadcastBytesFromRoot(Data(failure.utf8)), as: UTF8.self)
     guard message.isEmpty else { throw CheckpointStore.Invalid(checkpoint: store.directory, reason: "saving failed: \(message)") }

@@ -175,7 +175,7 @@ public final class Trainer {
   /// the failing rank dying alone and taking the progress since the last checkpoint with it.
   private func nextBatchOnEveryRank(_ load: () throws -> Batch) throws -> Batch {
     var batch: Batch?, failure = ""
-    do { batch = try load() } catch { failure = "\(error)" }
+    do { batch = try load() } catch { failure = ErrorText.describe(error) }
     guard try context.meanOverRanks([failure.isEmpty ? 0 : 1])[0] > 0 else { return batch! }
     let messages = try context.allGatherBytes(Data(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
     if lastSavedStep != step { try saveCheckpoint() }

@@ -86,6 +86,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var saveInitial = false
   public var keep = 3
   public var resume = ""
+  /// `--resume PATH` may name a checkpoint of another run (other name, data set or seed).
+  public var allowOtherRun = false
   public var maxSteps = 0
   public var replicaCheckEvery = 100
   /// Seconds a collective may wait for the other ranks before the job is aborted naming them (0: no limit).

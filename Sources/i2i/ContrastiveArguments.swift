@@ -14,6 +14,12 @@ struct ContrastiveArguments: ParsableArguments {
   @Option(name: .both("flip-equivariance")) var flipEquivariance: BoolValue?
   @Option(name: .both("negatives"), help: "image (reference), batch (local batch) or global (every rank's batch).") var negatives: String?
   @Flag(name: .both("nce-includes-all-negatives-from-minibatch"), help: "Same as --negatives batch.") var allNegativesFromMinibatch = false
+
+  func validate() throws {
+    if allNegativesFromMinibatch, let negatives, negatives != "batch" {
+      throw ValidationError("--nce-includes-all-negatives-from-minibatch means --negatives batch; it conflicts with --negatives \(negatives)")
+    }
+  }
   @Flag(name: .both("no-antialias")) var noAntialias = false
   @Flag(name: .both("no-antialias-up")) var noAntialiasUp = false
   @Option(name: .both("lambda-IDT")) var lambdaIDT: Float?

@@ -2,6 +2,7 @@ import ArgumentParser
 import Distributed
 import Foundation
 import Tensors
+import Training
 
 /// How a command that may run under `mpirun` ends on an error: one line naming the problem on stderr and a non-zero
 /// exit; with several ranks, MPI_Abort, so that no rank is left waiting in a collective for one that stopped.
@@ -12,8 +13,9 @@ enum Job {
     } catch let exit as ExitCode {
       throw exit
     } catch {
-      if communicator.size > 1 { communicator.abort("i2i \(command): error: \(error)") }
-      FileHandle.standardError.write(Data("i2i \(command): error: \(error)\n".utf8))
+      let text = ErrorText.describe(error)
+      if communicator.size > 1 { communicator.abort("i2i \(command): error: \(text)") }
+      FileHandle.standardError.write(Data("i2i \(command): error: \(text)\n".utf8))
       throw ExitCode(1)
     }
   }

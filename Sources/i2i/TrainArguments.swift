@@ -53,6 +53,8 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("keep"), help: "Checkpoints kept.") var keep: Int?
   @Option(name: .both("resume"), help: "auto (the newest checkpoint of this run that verifies; refuses when there are checkpoints and none verifies), none (start over, even where checkpoints exist), or a checkpoint/run directory.") var resume: String?
   @Option(name: .both("max-steps"), help: "Stop after this many steps in all (0: no limit).") var maxSteps: Int?
+  @Flag(name: .customLong("allow-other-run"), help: "With --resume PATH: continue from a checkpoint of another run (another --name, --dataroot or --seed).")
+  var allowOtherRun = false
   @Option(name: .both("replica-check-every"), help: "Compare weights across ranks every K steps.") var replicaCheckEvery: Int?
   @Option(name: .both("collective-timeout"), help: "Seconds a collective may wait for the other ranks (a rank stopped, hung or lost) before the job is aborted naming them; 0: no limit. Keep it above the longest step and checkpoint write (default 600).")
   var collectiveTimeout: Double?
@@ -83,6 +85,7 @@ struct TrainArguments: ParsableArguments {
     if saveInitial { o.saveInitial = true }
     set(&o.keep, keep); set(&o.resume, resume); set(&o.maxSteps, maxSteps); set(&o.replicaCheckEvery, replicaCheckEvery)
     set(&o.collectiveTimeout, collectiveTimeout)
+    if allowOtherRun { o.allowOtherRun = true }
     set(&o.seed, seed); set(&o.threads, threads)
     contrastive.apply(to: &o)
     if contrastive.nceLayers == nil { o.mirrorEnCoLayersForNetG() }

@@ -28,7 +28,7 @@ struct TranslateCommand: ParsableCommand {
 
   func run() throws {
     do { try translateFolder() } catch let error as ExitCode { throw error } catch {
-      FileHandle.standardError.write(Data("i2i translate: error: \(error)\n".utf8))
+      FileHandle.standardError.write(Data("i2i translate: error: \(ErrorText.describe(error))\n".utf8))
       throw ExitCode(1)
     }
   }

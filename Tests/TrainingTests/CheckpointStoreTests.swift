@@ -59,6 +59,27 @@ final class CheckpointStoreTests: XCTestCase {
     XCTAssertThrowsError(try CheckpointStore.verify(dir)) { XCTAssertTrue("\($0)".contains("state.json")) }
   }
 
+  func testAnEditedStateJSONIsInvalid() throws {
+    let store = CheckpointStore(directory: root, keep: 5)
+    let dir = try store.save([("a", Data([1]))], state: state(4))
+    let url = dir.appendingPathComponent("state.json")
+    let edited = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"step\" : 4", with: "\"step\" : 40")
+    try Data(edited.utf8).write(to: url)
+    XCTAssertThrowsError(try CheckpointStore.verify(dir)) { XCTAssertTrue("\($0)".contains("state.json is corrupt or was edited"), "\($0)") }
+  }
+
+  func testStaleTemporariesOfDeadWritersAreRemovedAndLiveOnesKept() throws {
+    let store = CheckpointStore(directory: root, keep: 5)
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let dead = root.appendingPathComponent(".step-00000005.tmp-999999"), live = root.appendingPathComponent(".step-00000005.tmp-1")
+    for url in [dead, live] { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    var warnings: [String] = []
+    store.removeStaleTemporaries { warnings.append($0) }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dead.path))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: live.path), "pid 1 is running: its write may be under way")
+    XCTAssertEqual(warnings.count, 1)
+  }
+
   func testChecksumSeesEveryByteAndTheLength() {
     let a = Data((0..<1000).map { UInt8($0 % 251) })
     var b = a; b[999] ^= 1
