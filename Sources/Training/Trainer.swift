@@ -38,7 +38,8 @@ public final class Trainer {
     self.context = context
     self.printLine = say
     model = try ModelCatalog.make(options)
-    data = try TrainingData(options, loadsAtCropSizeWhileDecaying: model.loadsAtCropSizeWhileDecaying)
+    data = try TrainingData(options, loadsAtCropSizeWhileDecaying: options.noScaleAugInDecay
+                              ?? model.loadsAtCropSizeWhileDecaying)
     runDirectory = URL(fileURLWithPath: options.checkpointsDir).appendingPathComponent(options.name)
     store = CheckpointStore(directory: runDirectory, keep: options.keep)
   }

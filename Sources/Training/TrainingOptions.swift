@@ -32,6 +32,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var cropSize = 256
   public var preprocess = "resize_and_crop"
   public var noFlip = false
+  /// In the decay phase, load at the crop size (no scale augmentation); nil: the model's repository's rule.
+  public var noScaleAugInDecay: Bool?
   public var maxDatasetSize = Int.max
   public var skipBadImages = false
   // Optimisation

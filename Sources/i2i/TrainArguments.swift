@@ -29,6 +29,8 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("crop-size")) var cropSize: Int?
   @Option(name: .both("preprocess"), help: "resize_and_crop, crop, scale_width, scale_width_and_crop or none.") var preprocess: String?
   @Flag(name: .both("no-flip")) var noFlip = false
+  @Option(name: .both("no-scale-aug-in-decay"), help: "true: in the decay epochs (after --n-epochs) load at --crop-size, so the last epochs see objects at the scale of uncropped images. Default: true for cut, fastcut and enco (taesungp/contrastive-unpaired-translation and XiudingCai/EnCo-pytorch do this), false for cyclegan (junyanz/pytorch-CycleGAN-and-pix2pix keeps resize-and-crop to the end).")
+  var noScaleAugInDecay: BoolValue?
   @Option(name: .both("max-dataset-size")) var maxDatasetSize: Int?
   @Flag(name: .both("skip-bad-images"), help: "Skip unreadable images with a warning instead of stopping.") var skipBadImages = false
   @Option(name: .both("n-epochs"), help: "Epochs at the initial learning rate.") var nEpochs: Int?
@@ -75,6 +77,7 @@ struct TrainArguments: ParsableArguments {
     if serialBatches { o.serialBatches = true }
     set(&o.batchSize, batchSize); set(&o.loadSize, loadSize); set(&o.cropSize, cropSize); set(&o.preprocess, preprocess)
     if noFlip { o.noFlip = true }
+    if let noScaleAugInDecay { o.noScaleAugInDecay = noScaleAugInDecay.value }
     if skipBadImages { o.skipBadImages = true }
     set(&o.maxDatasetSize, maxDatasetSize)
     set(&o.nEpochs, nEpochs); set(&o.nEpochsDecay, nEpochsDecay); set(&o.epochCount, epochCount)

@@ -25,6 +25,14 @@ struct TranslateCommand: ParsableCommand {
   @Flag(name: .both("no-antialias")) var noAntialias = false
   @Flag(name: .both("no-antialias-up")) var noAntialiasUp = false
   @Option(name: .both("threads")) var threads: Int = 0
+  @Option(name: .both("preprocess"), help: ArgumentHelp("""
+    auto (default): show the generator objects at the scale its training crops showed them. A run trained with \
+    resize_and_crop at --load-size L > --crop-size C (and scale augmentation up to its last epoch) saw objects L/C \
+    times larger than in the uncropped images, so each input is resized by L/C, translated, and the output resized \
+    back (a CycleGAN trained at L 36 / C 32 and translated at native size lost to the official code in issue 12's \
+    side-by-side measurement; this default is not yet measured against none). none: native size. \
+    resize_and_crop: the reference test.py, resize to L×L and take the centre C×C.
+    """, valueName: "auto|none|resize_and_crop")) var preprocess: String = "auto"
 
   func run() throws {
     do { try translateFolder() } catch let error as ExitCode { throw error } catch {
@@ -51,6 +59,8 @@ struct TranslateCommand: ParsableCommand {
     do { try network.load(from: weightsURL) } catch { throw ValidationError("\(weightsURL.path): \(error)") }
 
     let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
+    let scaling = try InputScaling(preprocess, training: options, fromCheckpoint: checkpointDirectory != nil)
+    print("translate: \(scaling.summary)")
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
                                    transform: TransformOptions(preprocess: .none, flip: false))
     let out = URL(fileURLWithPath: output)
@@ -59,8 +69,9 @@ struct TranslateCommand: ParsableCommand {
     var rows: [(input: String, output: String)] = []
     for i in 0..<images.count {
       let field = try images.sample(SampleSlot(epoch: 0, position: i, index: i), seed: 0).fields["A"]!
-      let x = field.image.tensor().reshape([1, inC, field.image.height, field.image.width])
-      let y = translator.translate(x, direction: direction)
+      let prepared = try scaling.input(field.image, path: field.path)
+      let x = prepared.tensor().reshape([1, inC, prepared.height, prepared.width])
+      let y = scaling.output(translator.translate(x, direction: direction), original: field.image)
       precondition(y.shape[1] == outC, "the generator made \(y.shape[1]) channels, expected \(outC)")
       let stem = URL(fileURLWithPath: field.path).deletingPathExtension().lastPathComponent
       let file = out.appendingPathComponent(stem + ".png")
