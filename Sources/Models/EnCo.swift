@@ -13,6 +13,7 @@ import Tensors
 ///                  by its number of layers)
 ///       byol (official code): ℓ = mean(2 − 2·cos), d = pairs
 ///   identity on (epoch ≤ stopIdtEpochs): L_G = λ_GAN·GAN(D(G(A)), 1) + ½·(content + λ_IDT·|G(B) − B|₁)
+///                                        (λ_IDT·(total − epoch)/total with `decayIdt`)
 ///   identity off:                        L_G = λ_GAN·GAN(D(G(A)), 1) + content   (no ½: the reference's choice)
 ///   L_D = ½·[GAN(D(G(A)), 0) + GAN(D(B), 1)]                            (no image pool)
 ///
@@ -103,10 +104,10 @@ public final class EnCo: TranslationModel {
     precondition(preparedContext === context, "EnCo: call prepare(context:) with this context before trainStep")
     precondition(options.lambdaNCE == 0 || f.isBuilt, "EnCo: call dataDependentInitialize before trainStep")
     var realA = try batch.field("A"), realB = try batch.field("B")  // (n, inputNC, H, W), (n, outputNC, H, W)
-    let n = realA.shape[0], firstImage = context.rank * n
+    let n = realA.shape[0]
     if options.flipEquivariance {
-      realA = mirrorSome(realA, domain: 0, step: step, firstImage: firstImage)
-      realB = mirrorSome(realB, domain: 1, step: step, firstImage: firstImage)
+      realA = mirrorBatch(realA, domain: 0, step: step)
+      realB = mirrorBatch(realB, domain: 1, step: step)
     }
     let identity = identityIsActive
     let (fake, features) = g(identity ? Tensor.concat([realA, realB], axis: 0) : realA, features: options.nceLayers)
@@ -131,19 +132,18 @@ public final class EnCo: TranslationModel {
     return losses
   }
 
-  /// Each image mirrored (width axis) with probability ½, by a coin keyed by (step, domain, global image index): the
-  /// same images are mirrored whatever the number of ranks.
-  func mirrorSome(_ x: Tensor, domain: UInt64, step: Int, firstImage: Int) -> Tensor {
-    let coins = (0..<x.shape[0]).map { b in
-      var rng = RandomStream(seed: options.seed, key: [ModelRandomPurpose.imageFlip.rawValue, UInt64(step), domain,
-                                                       UInt64(firstImage + b)])
-      return rng.nextFloat() < 0.5
-    }
-    guard coins.contains(true) else { return x }
-    return Tensor.concat(coins.enumerated().map { b, flip in
-      let image = x.narrow(axis: 0, start: b, length: 1)
-      return flip ? image.flip(axis: 3) : image
-    }, axis: 0)
+  /// The whole batch of one domain mirrored (width axis) with probability ½, as the official `set_input` flips
+  /// real_A and, by another coin, real_B. The coin is keyed by (step, domain) only, so every rank flips its part of
+  /// the global batch together, as one process holding the global batch would.
+  func mirrorBatch(_ x: Tensor, domain: UInt64, step: Int) -> Tensor {
+    var rng = RandomStream(seed: options.seed, key: [ModelRandomPurpose.imageFlip.rawValue, UInt64(step), domain])
+    return rng.nextFloat() < 0.5 ? x.flip(axis: 3) : x
+  }
+
+  /// λ_IDT this epoch: constant, or with `decayIdt` λ_IDT·(total − epoch)/total as the official code decays it.
+  public var identityWeight: Float {
+    guard options.decayIdt else { return options.lambdaIDT }
+    return options.lambdaIDT * Float(options.totalEpochs - epoch) / Float(max(options.totalEpochs, 1))
   }
 
   private struct DiscriminatorStep {
@@ -183,7 +183,7 @@ public final class EnCo: TranslationModel {
       let content = try contentLoss(features, scores: scores.detached(), step: step, context: context)
       (result.content, result.negativesPerQuery) = (Double(content.loss.item), content.negativesPerQuery)
       if let idtB {
-        let identity = l1Loss(idtB, realB) * options.lambdaIDT
+        let identity = l1Loss(idtB, realB) * identityWeight
         result.identity = Double(identity.item)
         lossG = lossG + (content.loss + identity) * 0.5
       } else {
@@ -222,7 +222,7 @@ public final class EnCo: TranslationModel {
     for p in 0..<pairs {
       switch options.loss {
       case .nce:
-        total = total + (try nce(query: queries[p], key: keys[p], images: n, context: context))
+        total = total + (try nce(query: queries[p], key: keys[p], images: n, context: context, positions: ids[p]))
         negatives += nce.negativesPerQuery(images: n, patches: ids[p][0].count, worldSize: context.size)
       case .byol:
         total = total + byolLoss(query: queries[p], key: keys[p])

@@ -23,9 +23,13 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   public var nceIdt = true
   /// The last epoch with the identity branch (the reference's default is n_epochs).
   public var stopIdtEpochs = 100
+  /// `--decay-idt`: λ_IDT scaled by (total − epoch)/total, total = n_epochs + n_epochs_decay (`totalEpochs`).
+  public var decayIdt = false
+  public var totalEpochs = 200
   /// G's Sequential indices: the first half are encoder layers, the second half, reversed, their decoder partners.
   public var nceLayers = [3, 7, 13, 18, 24, 28]
-  public var loss = EnCoLossKind.nce
+  /// The official code's 2 − 2·cos by default; `nce` is the v1 paper's contrastive variant.
+  public var loss = EnCoLossKind.byol
   /// τ of the `nce` loss.
   public var nceT: Float = 0.07
   /// Where the `nce` loss takes its negatives from.
@@ -39,7 +43,8 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   public var numPatches = 256
   public var oversampleRatio = 4
   public var randomRatio: Float = 0.5
-  /// EnCo's `--flip_equivariance`: each A and each B image is mirrored with probability ½ (a plain augmentation).
+  /// EnCo's `--flip_equivariance`: the A batch and, independently, the B batch are mirrored with probability ½ each
+  /// step, as the official `set_input` does (a plain augmentation, not CUT's flip-back equivariance).
   public var flipEquivariance = true
   public var lrG: Float = 5e-5
   public var lrD: Float = 2e-4

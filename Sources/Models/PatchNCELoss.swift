@@ -37,8 +37,12 @@ public struct PatchNCELoss: Sendable {
     self.negatives = negatives
   }
 
-  /// q, k (images·S, D) → scalar loss; `context` gathers the keys for `global`.
-  public func callAsFunction(query q: Tensor, key k: Tensor, images: Int, context: ReplicaContext) throws -> Tensor {
+  /// q, k (images·S, D) → scalar loss; `context` gathers the keys for `global`. `positions[b]`, when given, are the
+  /// S sampled positions of image b's rows: two rows of one image at the same position are the same patch (EnCo's
+  /// DAG can draw a hard position again among its random ones), so neither serves as the other's negative; that
+  /// key gets the own key's −10 too.
+  public func callAsFunction(query q: Tensor, key k: Tensor, images: Int, context: ReplicaContext,
+                             positions: [[Int]]? = nil) throws -> Tensor {
     precondition(q.rank == 2 && q.shape == k.shape && images >= 1 && q.shape[0] % images == 0,
                  "PatchNCELoss: q \(q.shape) and k \(k.shape) must be (images·S, D) with images = \(images)")
     let (rows, dim) = (q.shape[0], q.shape[1])
@@ -49,17 +53,22 @@ public struct PatchNCELoss: Sendable {
     case .image:
       let s = rows / images  // per image: (B, S, D)·(B, S, D)ᵀ → (B, S, S)
       let perImage = matmul(q.reshape([images, s, dim]), key.reshape([images, s, dim]), transposeB: true)
-      negative = perImage.maskedFill(Self.ownKeyMask(rows: s, keys: s, offset: 0), Self.diagonalFill).reshape([rows, s])
+      let mask = positions.map { Self.samePatchMask(positions: $0, keys: s, offset: 0, blockPerImage: false) }
+        ?? Self.ownKeyMask(rows: s, keys: s, offset: 0)
+      negative = perImage.maskedFill(mask, Self.diagonalFill).reshape([rows, s])
     case .batch:
-      negative = matmul(q, key, transposeB: true).maskedFill(Self.ownKeyMask(rows: rows, keys: rows, offset: 0),
-                                                             Self.diagonalFill)
+      let mask = positions.map { Self.samePatchMask(positions: $0, keys: rows, offset: 0, blockPerImage: true) }
+        ?? Self.ownKeyMask(rows: rows, keys: rows, offset: 0)
+      negative = matmul(q, key, transposeB: true).maskedFill(mask, Self.diagonalFill)
     case .global:
       let keys = try context.allGatherDetached(key)
       guard keys.shape[0] == rows * context.size else {
         throw InvalidOption("--negatives", "global negatives need the same number of patches on every rank "
                               + "(this rank has \(rows), all ranks \(keys.shape[0]) over \(context.size) ranks)")
       }
-      let mask = Self.ownKeyMask(rows: rows, keys: keys.shape[0], offset: context.rank * rows)
+      let offset = context.rank * rows
+      let mask = positions.map { Self.samePatchMask(positions: $0, keys: keys.shape[0], offset: offset, blockPerImage: true) }
+        ?? Self.ownKeyMask(rows: rows, keys: keys.shape[0], offset: offset)
       negative = matmul(q, keys, transposeB: true).maskedFill(mask, Self.diagonalFill)
     }
     let logits = Tensor.concat([positive, negative], axis: 1) / temperature
@@ -73,6 +82,24 @@ public struct PatchNCELoss: Sendable {
     case .batch: return images * patches - 1
     case .global: return worldSize * images * patches - 1
     }
+  }
+
+  /// The own-key mask with, in addition, 1 where a query meets another row of its image at the same position:
+  /// (images, S, S) per image (`blockPerImage` false), or (images·S, keys) with image b's keys at
+  /// offset + b·S … (`blockPerImage` true).
+  static func samePatchMask(positions: [[Int]], keys: Int, offset: Int, blockPerImage: Bool) -> Tensor {
+    let s = positions.first?.count ?? 0, images = positions.count
+    let mask = Tensor(zeros: blockPerImage ? [images * s, keys] : [images, s, s])
+    let p = mask.storage.base
+    for (b, ids) in positions.enumerated() {
+      precondition(ids.count == s, "PatchNCELoss: every image needs the same number of positions")
+      let (rowBase, keyBase) = blockPerImage ? (b * s * keys, offset + b * s) : (b * s * s, 0)
+      let width = blockPerImage ? keys : s
+      for i in 0..<s {
+        for j in 0..<s where i == j || ids[i] == ids[j] { p[rowBase + i * width + keyBase + j] = 1 }
+      }
+    }
+    return mask
   }
 
   /// (rows, keys) with 1 at (i, offset + i): where query i meets its own key.

@@ -15,7 +15,7 @@ public enum ModelRandomPurpose: UInt64, Sendable {
   case flipEquivariance
   /// (seed, dagSample, step, pair, global image index): EnCo's DAG positions, per image.
   case dagSample
-  /// (seed, imageFlip, step, domain, global image index): EnCo's mirroring coin, per image.
+  /// (seed, imageFlip, step, domain): EnCo's mirroring coin for the whole batch of one domain.
   case imageFlip
 }
 

@@ -63,7 +63,8 @@ public enum ModelCatalog {
     return c
   }
 
-  /// EnCo's options (its README defaults come from `TrainingOptions(model:)`); `--stop-idt-epochs 0` means n_epochs.
+  /// EnCo's options (its README defaults come from `TrainingOptions(model:)`); a negative `--stop-idt-epochs` (the
+  /// reference's default −1) means n_epochs.
   static func enCoOptions(_ o: TrainingOptions) throws -> EnCoOptions {
     guard o.netF == "mlp_sample_with_DAG" else {
       throw InvalidOption("--netF", "EnCo has the heads 'mlp_sample_with_DAG' only, got '\(o.netF)'")
@@ -74,7 +75,8 @@ public enum ModelCatalog {
     e.lambdaNCE = o.lambdaNCE
     e.lambdaIDT = o.lambdaIDT
     e.nceIdt = o.nceIdt
-    e.stopIdtEpochs = o.stopIdtEpochs == 0 ? o.nEpochs : o.stopIdtEpochs
+    e.stopIdtEpochs = o.stopIdtEpochs < 0 ? o.nEpochs : o.stopIdtEpochs
+    (e.decayIdt, e.totalEpochs) = (o.decayIdt, o.nEpochs + o.nEpochsDecay)
     e.nceLayers = try CUTOptions.parseLayers(o.nceLayers)
     e.loss = try .parse(o.encoLoss, option: "--enco-loss")
     e.nceT = o.nceT

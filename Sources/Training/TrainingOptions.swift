@@ -73,9 +73,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var lrG: Float = 5e-5
   public var lrD: Float = 2e-4
   public var lrF: Float = 5e-5
-  public var encoLoss = "nce"
+  public var encoLoss = "byol"
   /// Epoch after which EnCo drops the identity branch (0: n_epochs).
-  public var stopIdtEpochs = 0
+  /// EnCo: the last epoch with the identity branch; negative (the reference's −1): n_epochs.
+  public var stopIdtEpochs = -1
+  public var decayIdt = false
   public var prjNorm = "BN"
   public var oversampleRatio = 4
   public var randomRatio: Float = 0.5

@@ -16,6 +16,14 @@ struct ContrastiveArguments: ParsableArguments {
   @Flag(name: .both("nce-includes-all-negatives-from-minibatch"), help: "Same as --negatives batch.") var allNegativesFromMinibatch = false
 
   func validate() throws {
+    if let samplingStrategy, !["DAG", "random"].contains(samplingStrategy) {
+      throw ValidationError("--sampling-strategy: unknown value '\(samplingStrategy)' (expected DAG, random)")
+    }
+    if samplingStrategy == "random", let randomRatio, randomRatio != 1 {
+      throw ValidationError("--sampling-strategy random draws every patch at random; it conflicts with --random-ratio \(randomRatio)")
+    }
+    if twoF?.value == true { throw ValidationError("--two-F true: the official EnCo code sets two_F = False whatever is given (models/enco_model.py); i2i keeps one F") }
+    if stopGradient?.value == false { throw ValidationError("--stop-gradient false is not supported: the encoder branch is always detached, as in the official code's default") }
     if allNegativesFromMinibatch, let negatives, negatives != "batch" {
       throw ValidationError("--nce-includes-all-negatives-from-minibatch means --negatives batch; it conflicts with --negatives \(negatives)")
     }
@@ -26,8 +34,12 @@ struct ContrastiveArguments: ParsableArguments {
   @Option(name: .both("lr-G")) var lrG: Float?
   @Option(name: .both("lr-D")) var lrD: Float?
   @Option(name: .both("lr-F")) var lrF: Float?
-  @Option(name: .both("enco-loss"), help: "nce (EnCo v1 contrastive) or byol (the official code's 2 − 2·cos).") var encoLoss: String?
-  @Option(name: .both("stop-idt-epochs")) var stopIdtEpochs: Int?
+  @Option(name: .both("enco-loss"), help: "byol (the official code's and v3's 2 − 2·cos; default) or nce (the v1 paper's contrastive variant).") var encoLoss: String?
+  @Option(name: .both("stop-idt-epochs"), help: "EnCo: the last epoch with the identity branch; -1 (default): n_epochs; 0: none.") var stopIdtEpochs: Int?
+  @Option(name: .both("decay-idt"), help: "EnCo: scale lambda_IDT by (total − epoch)/total epochs.") var decayIdt: BoolValue?
+  @Option(name: .both("sampling-strategy"), help: "EnCo: DAG (hard patches by D's map plus --random-ratio random ones) or random (every patch random, the paper's ablation; the official code parses this option but always runs DAG, where --random-ratio 1 is the same).") var samplingStrategy: String?
+  @Option(name: .both("two-F"), help: "EnCo: separate heads for the encoder branch; the official code forces it off, and so does i2i (only false is accepted).") var twoF: BoolValue?
+  @Option(name: .both("stop-gradient"), help: "EnCo: no gradient through the encoder branch (the official default; only true is accepted).") var stopGradient: BoolValue?
   @Option(name: .both("prj-norm"), help: "BN, LN or None.") var prjNorm: String?
   @Option(name: .both("oversample-ratio")) var oversampleRatio: Int?
   @Option(name: .both("random-ratio")) var randomRatio: Float?
@@ -44,6 +56,8 @@ struct ContrastiveArguments: ParsableArguments {
     set(&o.lambdaIDT, lambdaIDT); set(&o.lrG, lrG); set(&o.lrD, lrD); set(&o.lrF, lrF); set(&o.encoLoss, encoLoss)
     set(&o.stopIdtEpochs, stopIdtEpochs); set(&o.prjNorm, prjNorm); set(&o.oversampleRatio, oversampleRatio)
     set(&o.randomRatio, randomRatio)
+    if let decayIdt { o.decayIdt = decayIdt.value }
+    if samplingStrategy == "random" { o.randomRatio = 1 }
     if noPredictor { o.noPredictor = true }
   }
 }

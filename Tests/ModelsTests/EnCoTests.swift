@@ -10,6 +10,7 @@ final class EnCoTests: XCTestCase {
   func tiny(_ change: (inout EnCoOptions) -> Void = { _ in }) -> EnCoOptions {
     var o = EnCoOptions()
     (o.ngf, o.ndf, o.numPatches, o.seed, o.flipEquivariance) = (4, 4, 8, 7, false)
+    o.loss = .nce  // the tests below that need negatives; byol is covered where named
     change(&o)
     return o
   }
@@ -142,27 +143,26 @@ final class EnCoTests: XCTestCase {
   }
 
   /// `--flip-equivariance`: every A and every B image is shown as it is or mirrored, each by its own coin.
-  func testImagesAreMirroredOneByOne() throws {
+  /// The official `set_input`: the A batch and, by another coin, the B batch are mirrored whole, each with
+  /// probability ½ per step.
+  func testEachDomainsBatchIsMirroredWholeByItsOwnCoin() throws {
     let o = tiny { $0.flipEquivariance = true }
     let context = LocalReplicaContext()
     let model = try ready(o, context: context)
     var outcomes: Set<[Bool]> = []
-    for step in 0..<4 {
+    for step in 0..<8 {
       _ = try model.trainStep(batch(step), step: step, context: context)
       let shown = Dictionary(uniqueKeysWithValues: model.visuals().map { ($0.name, $0.image) })
       var coins: [Bool] = []
       for field in ["A", "B"] {
         let given = try batch(step).field(field), image = shown["real_" + field]!
-        for b in 0..<2 {
-          let (x, y) = (given.narrow(axis: 0, start: b, length: 1), image.narrow(axis: 0, start: b, length: 1))
-          let mirrored = y.scalars == x.flip(axis: 3).scalars
-          XCTAssertTrue(mirrored || y.scalars == x.scalars, "step \(step): real_\(field)[\(b)]")
-          coins.append(mirrored)
-        }
+        let mirrored = image.scalars == given.flip(axis: 3).scalars
+        XCTAssertTrue(mirrored || image.scalars == given.scalars, "step \(step): real_\(field) is neither the batch nor its mirror")
+        coins.append(mirrored)
       }
       outcomes.insert(coins)
     }
-    XCTAssertGreaterThan(outcomes.count, 2, "the four images should not share one coin")
+    XCTAssertGreaterThan(outcomes.count, 2, "A and B should be flipped by independent coins")
   }
 
   /// On one process the global batch is the local one: `global` negatives give exactly what `batch` gives.
@@ -179,6 +179,16 @@ final class EnCoTests: XCTestCase {
     }
     XCTAssertEqual(globalModel.trainingStatistics()[0].value, 15)  // 2 images × 8 patches, less the positive
     XCTAssertNotEqual(try run(.image).1, batchLosses)
+  }
+
+  /// `--decay-idt`: λ_IDT·(total − epoch)/total, as the official code decays it; constant otherwise.
+  func testIdentityWeightDecaysWithTheEpochWhenAsked() throws {
+    let model = try EnCo(tiny { ($0.decayIdt, $0.totalEpochs, $0.lambdaIDT) = (true, 200, 10) })
+    model.beginEpoch(50)
+    XCTAssertEqual(model.identityWeight, 7.5, accuracy: 1e-6)
+    let constant = try EnCo(tiny { $0.lambdaIDT = 10 })
+    constant.beginEpoch(50)
+    XCTAssertEqual(constant.identityWeight, 10)
   }
 
   func testHeadVariantsTrain() throws {

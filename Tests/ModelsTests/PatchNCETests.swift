@@ -52,6 +52,34 @@ final class PatchNCETests: XCTestCase {
     XCTAssertEqual(Double(image.item), (ce([0.8, -10]) + ce([0.8, -10])) / 2, accuracy: 1e-5)
   }
 
+  /// Rows 0 and 2 of image 0 sit at the same position (DAG drew it twice): each is masked out of the other's
+  /// negatives like its own key; image 1's rows, at other positions, keep theirs.
+  func testARepeatedPositionIsNotANegative() throws {
+    let q = Tensor([0.6, 0.8, 1, 0, 0, 1, 0.8, 0.6, 0.6, 0.8, 1, 0], [6, 2])
+    let k = Tensor([0, 1, 0.8, 0.6, 1, 0, 0.6, 0.8, 0, 1, 0.8, 0.6], [6, 2])
+    let tau: Float = 0.5
+    func ce(_ logits: [Float]) -> Double {
+      let z = logits.map { Double($0 / tau) }
+      return log(z.map(exp).reduce(0, +)) - z[0]
+    }
+    func dot(_ i: Int, _ j: Int) -> Float { q[flat: 2 * i] * k[flat: 2 * j] + q[flat: 2 * i + 1] * k[flat: 2 * j + 1] }
+    let positions = [[5, 9, 5], [1, 2, 3]]
+    for negatives in [NegativeSource.image, .batch] {
+      let loss = try PatchNCELoss(temperature: tau, negatives: negatives)(query: q, key: k, images: 2, context: local,
+                                                                           positions: positions)
+      var expected = 0.0
+      for i in 0..<6 {
+        let image = i / 3
+        let keys = negatives == .image ? Array((3 * image)..<(3 * image + 3)) : Array(0..<6)
+        let row = keys.map { j -> Float in
+          j == i || (j / 3 == image && positions[image][j % 3] == positions[image][i % 3]) ? -10 : dot(i, j)
+        }
+        expected += ce([dot(i, i)] + row)
+      }
+      XCTAssertEqual(Double(loss.item), expected / 6, accuracy: 1e-5, "\(negatives)")
+    }
+  }
+
   func testGlobalOnOneProcessEqualsBatch() throws {
     var rng = RandomStream(seed: 22)
     let q0 = l2Normalize(Tensor.randn([8, 5], &rng), axis: 1), k = l2Normalize(Tensor.randn([8, 5], &rng), axis: 1)
