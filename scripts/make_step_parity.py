@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Training-step parity fixtures: the official code's own `optimize_parameters`, run on a fixed batch, recorded so
+that a Swift test can run i2i's `trainStep` from the same weights on the same batch and compare (issue 12).
+
+Needs Python with torch, torchvision, pillow and safetensors, and a checkout of the official repository, only to
+regenerate; the build and the tests read the committed Tests/Fixtures/step_parity_<model>.safetensors.
+
+  git clone https://github.com/taesungp/contrastive-unpaired-translation /tmp/cut   (b3ac297 was used)
+  scripts/make_step_parity.py --repo /tmp/cut --model cycle_gan
+
+What is recorded (keys of the safetensors file):
+  A, B                 the batch: the first images of data/fashion-shoes/trainA and trainB, as the reference's
+                       unaligned loader gives them with --preprocess none --no_flip (gray, [-1, 1], 1×1×32×32)
+  init.<net>.<key>     every network's state dict before the first step (the official init, normal(0, 0.02))
+  step<k>.loss.<name>  the official get_current_losses() after step k (k = 1, 2, 3)
+  step<k>.<net>.<key>  every network's state dict after step k
+  step<k>.grad.<net>.<key>  each parameter's .grad after step k (that step's G or D backward)
+Metadata: the official options, the kink margin, torch version, repository commit.
+
+Kinks: a training step runs the generators six times and the discriminators four times; a ReLU/LeakyReLU input
+within rounding distance of 0 makes the two implementations' gradients differ by more than rounding (issue 11).
+The script measures the smallest |input| / rms(input) over every activation call of the three steps, and draws
+the initial weights again (another torch seed) until it is at least MARGIN; the margin is recorded as
+`kink_margin` and the Swift test asserts its forward error is well below it.
+"""
+import argparse, json, os, subprocess, sys
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+MARGIN = 1e-5
+STEPS = 3
+OPTIONS = {
+    'cycle_gan': ('--model cycle_gan --no_antialias --no_antialias_up --init_type normal --netG resnet_6blocks '
+                  '--ngf 8 --ndf 8 --input_nc 1 --output_nc 1 --pool_size 0 --load_size 32 --crop_size 32 '
+                  '--preprocess none --no_flip --batch_size 1 --gpu_ids -1 --lr 0.0002 --beta1 0.5'),
+}
+
+
+def load_gray(path):
+    from PIL import Image
+    image = np.asarray(Image.open(path).convert('L'), dtype=np.float32) / 255.0
+    return torch.from_numpy((image - 0.5) / 0.5)[None, None]
+
+
+def track_kinks(nets):
+    """Records min |x| / rms(x) over every ReLU/LeakyReLU call in these networks."""
+    state = {'margin': float('inf')}
+
+    def hook(module, inputs):
+        x = inputs[0].detach()
+        rms = x.pow(2).mean().sqrt().item()
+        if rms > 0:
+            state['margin'] = min(state['margin'], (x.abs().min().item()) / rms)
+
+    for net in nets:
+        for m in net.modules():
+            if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)):
+                m.register_forward_pre_hook(hook)
+    return state
+
+
+def run(repo, model_name, seed, batch, scratch):
+    sys.path.insert(0, repo)
+    from options.train_options import TrainOptions
+    from models import create_model
+    opt = TrainOptions(cmd_line=OPTIONS[model_name] + f' --dataroot {scratch} --checkpoints_dir {scratch} '
+                                                      f'--name parity').parse()
+    # NOTE: the repository's cycle_gan_model.py reads opt.amp, which no option defines (its train.py fails the same
+    # way); False is what the code does without mixed precision.
+    opt.amp = getattr(opt, 'amp', False)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    model = create_model(opt)
+    names = model.model_names
+    nets = {n: getattr(model, 'net' + n) for n in names}
+    model.set_input(batch)
+    try:
+        model.data_dependent_initialize(batch)
+    except TypeError:  # cycle_gan takes no batch
+        model.data_dependent_initialize()
+    model.setup(opt)
+    kinks = track_kinks(nets.values())
+    record = {'A': batch['A'], 'B': batch['B']}
+    for n, net in nets.items():
+        for k, v in net.state_dict().items():
+            record[f'init.{n}.{k}'] = v.clone()
+    for step in range(1, STEPS + 1):
+        model.set_input(batch)
+        model.optimize_parameters()
+        for name, value in model.get_current_losses().items():
+            record[f'step{step}.loss.{name}'] = torch.tensor([float(value)])
+        for n, net in nets.items():
+            for k, v in net.state_dict().items():
+                record[f'step{step}.{n}.{k}'] = v.clone()
+            for k, p in net.named_parameters():
+                if p.grad is not None:
+                    record[f'step{step}.grad.{n}.{k}'] = p.grad.clone()
+    return record, kinks['margin'], opt
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--repo', required=True, help='checkout of taesungp/contrastive-unpaired-translation')
+    p.add_argument('--model', default='cycle_gan', choices=sorted(OPTIONS))
+    p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'fashion-shoes'))
+    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    first = lambda d: os.path.join(a.data, d, sorted(os.listdir(os.path.join(a.data, d)))[0])
+    batch = {'A': load_gray(first('trainA')), 'B': load_gray(first('trainB')),
+             'A_paths': [first('trainA')], 'B_paths': [first('trainB')]}
+    scratch = '/tmp/i2i-step-parity'
+    os.makedirs(scratch, exist_ok=True)
+    for seed in range(1000):
+        record, margin, opt = run(a.repo, a.model, seed, batch, scratch)
+        print(f'seed {seed}: kink margin {margin:.3g}')
+        if margin >= MARGIN:
+            break
+    else:
+        sys.exit('make_step_parity: no seed keeps every activation off its kink')
+    commit = subprocess.run(['git', '-C', a.repo, 'rev-parse', '--short', 'HEAD'], capture_output=True,
+                            text=True).stdout.strip() or 'unknown'
+    meta = {'model': a.model, 'options': OPTIONS[a.model], 'seed': str(seed), 'steps': str(STEPS),
+            'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'contrastive-unpaired-translation {commit}',
+            'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
+    tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
+    path = os.path.join(a.out, f'step_parity_{a.model}.safetensors')
+    save_file(tensors, path, metadata=meta)
+    os.chmod(path, 0o644)
+    index_path = os.path.join(a.out, 'INDEX.json')
+    index = json.load(open(index_path))
+    index[f'step_parity_{a.model}'] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
+    with open(index_path, 'w') as f:
+        json.dump(dict(sorted(index.items())), f, indent=1)
+        f.write('\n')
+    print(f'wrote {path}: {len(tensors)} tensors, kink margin {margin:.3g}')
+
+
+if __name__ == '__main__':
+    main()
