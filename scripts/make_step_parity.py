@@ -15,6 +15,8 @@ What is recorded (keys of the safetensors file):
   step<k>.loss.<name>  the official get_current_losses() after step k (k = 1, 2, 3)
   step<k>.<net>.<key>  every network's state dict after step k
   step<k>.grad.<net>.<key>  each parameter's .grad after step k (that step's G or D backward)
+  step<k>.ids.<term>.<layer>  CUT/FastCUT: the patch positions PatchSampleF drew (term 0: NCE(A, G(A)), 1: the
+                       identity term), as floats; step<k>.flipped: FastCUT's flip coin (1: mirrored)
 Metadata: the official options, the kink margin, torch version, repository commit.
 
 Kinks: a training step runs the generators six times and the discriminators four times; a ReLU/LeakyReLU input
@@ -30,7 +32,11 @@ from safetensors.torch import save_file
 
 MARGIN = 1e-5
 STEPS = 3
+CUT_COMMON = ('--no_flip --preprocess none --load_size 32 --crop_size 32 --batch_size 1 --gpu_ids -1 --input_nc 1 '
+              '--output_nc 1 --ngf 8 --ndf 8 --netG resnet_6blocks --num_patches 64 --netF_nc 32')
 OPTIONS = {
+    'cut': '--model cut --CUT_mode CUT ' + CUT_COMMON,
+    'fastcut': '--model cut --CUT_mode FastCUT ' + CUT_COMMON,
     'cycle_gan': ('--model cycle_gan --no_antialias --no_antialias_up --init_type normal --netG resnet_6blocks '
                   '--ngf 8 --ndf 8 --input_nc 1 --output_nc 1 --pool_size 0 --load_size 32 --crop_size 32 '
                   '--preprocess none --no_flip --batch_size 1 --gpu_ids -1 --lr 0.0002 --beta1 0.5'),
@@ -60,12 +66,17 @@ def track_kinks(nets):
     return state
 
 
-def run(repo, model_name, seed, batch, scratch):
+def run(repo, model_name, seed, batch, scratch, extra=''):
     sys.path.insert(0, repo)
     from options.train_options import TrainOptions
     from models import create_model
-    opt = TrainOptions(cmd_line=OPTIONS[model_name] + f' --dataroot {scratch} --checkpoints_dir {scratch} '
-                                                      f'--name parity').parse()
+    line = OPTIONS[model_name] + f' {extra} --dataroot {scratch} --checkpoints_dir {scratch} --name parity'
+    # NOTE: cut_model.py's modify_commandline_options parses sys.argv itself, so the line goes there too.
+    saved, sys.argv = sys.argv, [sys.argv[0]] + line.split()
+    try:
+        opt = TrainOptions(cmd_line=line).parse()
+    finally:
+        sys.argv = saved
     # NOTE: the repository's cycle_gan_model.py reads opt.amp, which no option defines (its train.py fails the same
     # way); False is what the code does without mixed precision.
     opt.amp = getattr(opt, 'amp', False)
@@ -81,13 +92,31 @@ def run(repo, model_name, seed, batch, scratch):
         model.data_dependent_initialize()
     model.setup(opt)
     kinks = track_kinks(nets.values())
+    # The random draws of a step, recorded for i2i to replay: PatchSampleF's patch ids (np.random.permutation, one
+    # list per layer, in the order of the calls) and FastCUT's flip coin.
+    drawn = []
+    if 'F' in nets:
+        forward = nets['F'].forward
+
+        def recording(feats, num_patches=64, patch_ids=None, **kw):
+            out, ids = forward(feats, num_patches, patch_ids, **kw)
+            if patch_ids is None:
+                drawn.append([torch.as_tensor(i, dtype=torch.float32) for i in ids])
+            return out, ids
+        nets['F'].forward = recording
     record = {'A': batch['A'], 'B': batch['B']}
     for n, net in nets.items():
         for k, v in net.state_dict().items():
             record[f'init.{n}.{k}'] = v.clone()
     for step in range(1, STEPS + 1):
         model.set_input(batch)
+        drawn.clear()
         model.optimize_parameters()
+        for term, ids in enumerate(drawn):
+            for layer, positions in enumerate(ids):
+                record[f'step{step}.ids.{term}.{layer}'] = positions
+        if getattr(model, 'flipped_for_equivariance', None) is not None and model.opt.flip_equivariance:
+            record[f'step{step}.flipped'] = torch.tensor([1.0 if model.flipped_for_equivariance else 0.0])
         for name, value in model.get_current_losses().items():
             record[f'step{step}.loss.{name}'] = torch.tensor([float(value)])
         for n, net in nets.items():
@@ -103,6 +132,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--repo', required=True, help='checkout of taesungp/contrastive-unpaired-translation')
     p.add_argument('--model', default='cycle_gan', choices=sorted(OPTIONS))
+    p.add_argument('--seed', type=int, default=0, help='first torch/numpy seed to try')
+    p.add_argument('--extra', default='', help='more official options (for investigating a difference)')
+    p.add_argument('--name', default=None, help='fixture name (default step_parity_<model>)')
     p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'fashion-shoes'))
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
     a = p.parse_args()
@@ -112,8 +144,8 @@ def main():
              'A_paths': [first('trainA')], 'B_paths': [first('trainB')]}
     scratch = '/tmp/i2i-step-parity'
     os.makedirs(scratch, exist_ok=True)
-    for seed in range(1000):
-        record, margin, opt = run(a.repo, a.model, seed, batch, scratch)
+    for seed in range(a.seed, a.seed + 1000):
+        record, margin, opt = run(a.repo, a.model, seed, batch, scratch, a.extra)
         print(f'seed {seed}: kink margin {margin:.3g}')
         if margin >= MARGIN:
             break
@@ -125,12 +157,13 @@ def main():
             'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'contrastive-unpaired-translation {commit}',
             'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
     tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
-    path = os.path.join(a.out, f'step_parity_{a.model}.safetensors')
+    name = a.name or f'step_parity_{a.model}'
+    path = os.path.join(a.out, name + '.safetensors')
     save_file(tensors, path, metadata=meta)
     os.chmod(path, 0o644)
     index_path = os.path.join(a.out, 'INDEX.json')
     index = json.load(open(index_path))
-    index[f'step_parity_{a.model}'] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
+    index[name] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
     with open(index_path, 'w') as f:
         json.dump(dict(sorted(index.items())), f, indent=1)
         f.write('\n')

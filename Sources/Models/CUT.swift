@@ -85,7 +85,7 @@ public final class CUT: TranslationModel {
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
     let n = realA.shape[0]
     var real = options.nceIdt ? Tensor.concat([realA, realB], axis: 0) : realA
-    let flipped = options.flipEquivariance && flipCoin(step: step)
+    let flipped = options.flipEquivariance && (replayedDraws?.flipped(step) ?? flipCoin(step: step))
     if flipped { real = real.flip(axis: 3) }
     let (fake, realFeatures) = generate(real, keepingFeatures: options.lambdaNCE > 0 && !flipped)
     let fakeB = fake.narrow(axis: 0, start: 0, length: n)
@@ -113,6 +113,10 @@ public final class CUT: TranslationModel {
     let (fake, features) = g(real, features: options.nceLayers)
     return (fake, features.map { $0.detached() })
   }
+
+  /// Another implementation's random draws to replay instead of the keyed streams (the step-parity tests against
+  /// the official code): the patch positions of (step, term), one list per NCE layer, and the flip coin of a step.
+  public var replayedDraws: (patchIds: (_ step: Int, _ term: UInt64) -> [[Int]], flipped: (_ step: Int) -> Bool)?
 
   /// The coin of flip-equivariance, keyed by the step only: the whole global batch is mirrored, or none of it.
   func flipCoin(step: Int) -> Bool {
@@ -188,8 +192,9 @@ public final class CUT: TranslationModel {
     let layers = options.nceLayers, images = target.shape[0]
     var queryFeatures = g.encode(target, layers: layers)
     if flipped { queryFeatures = queryFeatures.map { $0.flip(axis: 3) } }
-    let ids = PatchSampleF.patchIds(for: keyFeatures, numPatches: options.numPatches, seed: options.seed,
-                                    key: [ModelRandomPurpose.patchSample.rawValue, UInt64(step), term])
+    let ids = replayedDraws?.patchIds(step, term)
+      ?? PatchSampleF.patchIds(for: keyFeatures, numPatches: options.numPatches, seed: options.seed,
+                               key: [ModelRandomPurpose.patchSample.rawValue, UInt64(step), term])
     let keys = noGrad { f(keyFeatures, patchIds: ids) }
     let queries = f(queryFeatures, patchIds: ids)
     var total: Tensor?

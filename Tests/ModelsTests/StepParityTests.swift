@@ -27,38 +27,79 @@ final class StepParityTests: XCTestCase {
     var o = CycleGANOptions()
     (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG, o.poolSize) = (1, 1, 8, 8, .resnet6Blocks, 0)
     (o.lr, o.beta1) = (2e-4, 0.5)
-    let model = try CycleGAN(o)
+    try assertStepsMatch(try CycleGAN(o), f, lr: o.lr)
+  }
+
+  // NOTE: for CUT and FastCUT, G's gradient is not compared with the official one, nor the steps after the first:
+  // the official autograd gradient of G is not the derivative of the official loss. On this fixture, for
+  // G.model.1.weight[0] the official code's gradient is −29.06, while central differences of the official loss (in
+  // float64, keys held fixed as its PatchNCE detaches them, h = 1e-6) give −53.49, and i2i's gradient is −53.49
+  // (measured 2026-12-03 with the official model in float64: zero every gradient, one forward + compute_G_loss
+  // backward, against central differences with netF's key outputs cached; the same check on an F weight agrees to
+  // 6 digits, 4.27762 both ways). D's and F's gradients agree with the official ones to rounding; G's differ.
+  // Until that is understood, G is held to its own finite differences elsewhere and to the official losses here.
+  func testCUTStepsMatchTheOfficialCode() throws {
+    try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: 2e-4,
+                         officialGradientHolds: ["D", "F"])
+  }
+
+  func testFastCUTStepsMatchTheOfficialCode() throws {
+    try assertStepsMatch(try cut(CUTOptions.fastCUT, replaying: "step_parity_fastcut"),
+                         try Fixture("step_parity_fastcut"), lr: 2e-4, officialGradientHolds: ["D", "F"])
+  }
+
+  /// The fixture's CUT (its options: 1 channel, ngf/ndf 8, resnet_6blocks, 64 patches, netF_nc 32), F built, and the
+  /// official patch positions and flip coins replayed.
+  private func cut(_ preset: CUTOptions, replaying name: String) throws -> CUT {
+    let f = try Fixture(name)
+    var o = preset
+    (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG, o.numPatches, o.netFNC) = (1, 1, 8, 8, .resnet6Blocks, 64, 32)
+    let model = try CUT(o)
+    try model.dataDependentInitialize(TrainingBatch(a: f["A"], b: f["B"]), context: LocalReplicaContext())
+    model.replayedDraws = (patchIds: { step, term in
+      (0..<o.nceLayers.count).map { layer in f["step\(step + 1).ids.\(term).\(layer)"].scalars.map { Int($0) } }
+    }, flipped: { step in f["step\(step + 1).flipped"].item == 1 })
+    return model
+  }
+
+  /// Loads the fixture's initial weights into `model`, runs three steps on its batch, and compares each step with
+  /// the official one (see the type's summary).
+  private func assertStepsMatch(_ model: any TranslationModel, _ f: Fixture, lr: Float,
+                                officialGradientHolds networks: Set<String>? = nil,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
     for (name, module) in model.networks { try module.loadStateDict(f.prefixed("init.\(name).")) }
     let context = LocalReplicaContext()
     try model.prepare(context: context)
     let batch = TrainingBatch(a: f["A"], b: f["B"])
     let margin = Double(try XCTUnwrap(f.metadata["kink_margin"]))!
     var first: [String: Double] = [:]
-    for step in 1...3 {
+    for step in 1...(networks == nil ? 3 : 1) {
       let losses = Dictionary(uniqueKeysWithValues: try model.trainStep(batch, step: step - 1, context: context))
       XCTAssertEqual(Set(losses.keys), Set(f.tensors.keys.filter { $0.hasPrefix("step\(step).loss.") }
-                                            .map { String($0.dropFirst("step\(step).loss.".count)) }))
+                                            .map { String($0.dropFirst("step\(step).loss.".count)) }), file: file, line: line)
       for (name, value) in losses {
         let reference = Double(f["step\(step).loss.\(name)"].item)
         if step == 1 {
           first[name] = reference
           // The forward passes agree far inside the kink margin, so the gradients below compare one function.
           XCTAssertLessThan(abs(value - reference) / max(abs(reference), 1e-12), min(1e-5, margin / 10),
-                            "step 1 loss \(name): \(value) vs \(reference)")
+                            "step 1 loss \(name): \(value) vs \(reference)", file: file, line: line)
         } else {
           let change = abs(reference - first[name]!)
           XCTAssertLessThanOrEqual(abs(value - reference), 1e-2 * change + 1e-5 * abs(reference),
-                                   "step \(step) loss \(name): \(value) vs \(reference) (moved \(change) since step 1)")
+                                   "step \(step) loss \(name): \(value) vs \(reference) (moved \(change) since step 1)",
+                                   file: file, line: line)
         }
       }
-      if step == 1 { assertFirstStepMatches(model, f, lr: o.lr) }
+      if step == 1 { assertFirstStepMatches(model, f, lr: lr, networks: networks, file: file, line: line) }
     }
   }
 
-  private func assertFirstStepMatches(_ model: CycleGAN, _ f: Fixture, lr: Float) {
+  private func assertFirstStepMatches(_ model: any TranslationModel, _ f: Fixture, lr: Float, networks: Set<String>?,
+                                      file: StaticString, line: UInt) {
     let u: Float = 0x1p-24
     let cancelled = cancelledBiasNames(model.networks)
-    for (net, module) in model.networks {
+    for (net, module) in model.networks where networks?.contains(net) ?? true {
       for (name, p) in module.namedParameters() {
         let key = "\(net).\(name)"
         let g = f["step1.grad.\(key)"], w = f["step1.\(key)"], w0 = f["init.\(key)"]
@@ -66,14 +107,16 @@ final class StepParityTests: XCTestCase {
         let isCancelled = cancelled.contains(key)
         if let mine = p.grad, !isCancelled {
           for i in 0..<g.count where !(abs(mine[flat: i] - g[flat: i]) <= gradientTolerance) {
-            return XCTFail("step 1 gradient \(key)[\(i)]: \(mine[flat: i]) vs \(g[flat: i]) (tolerance \(gradientTolerance))")
+            return XCTFail("step 1 gradient \(key)[\(i)]: \(mine[flat: i]) vs \(g[flat: i]) (tolerance \(gradientTolerance))",
+                           file: file, line: line)
           }
         }
         for i in 0..<w.count {
           let signAgrees = !isCancelled && abs(g[flat: i]) > 2 * gradientTolerance
           let bound = (signAgrees ? 1e-3 * lr : 2 * lr * 1.001) + 4 * u * abs(w0[flat: i])
           if !(abs(p[flat: i] - w[flat: i]) <= bound) {
-            return XCTFail("step 1 weight \(key)[\(i)]: \(p[flat: i]) vs \(w[flat: i]) (gradient \(g[flat: i]), bound \(bound))")
+            return XCTFail("step 1 weight \(key)[\(i)]: \(p[flat: i]) vs \(w[flat: i]) (gradient \(g[flat: i]), bound \(bound))",
+                           file: file, line: line)
           }
         }
       }
