@@ -38,7 +38,7 @@ final class StepParityTests: XCTestCase {
   // (measured 2026-12-03 with the official model in float64: zero every gradient, one forward + compute_G_loss
   // backward, against central differences with netF's key outputs cached; the same check on an F weight agrees to
   // 6 digits, 4.27762 both ways). D's and F's gradients agree with the official ones to rounding; G's differ.
-  // Until that is understood, G is held to its own finite differences elsewhere and to the official losses here.
+  // Until that is understood, G is held to the whole-network fixtures (NetworkFixtureTests) and the official losses.
   func testCUTStepsMatchTheOfficialCode() throws {
     try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: 2e-4,
                          officialGradientHolds: ["D", "F"])
