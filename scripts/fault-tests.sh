@@ -10,15 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/i2i}
 [ -x "$BIN" ] || { echo "fault-tests: $BIN not built (swift build -c release --product i2i)" >&2; exit 2; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-MPIRUN="mpirun --oversubscribe --bind-to none --timeout 300"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0; failed=0
-record() {  # record NAME STATUS
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
-}
+. scripts/test-lib.sh
 tiny() {
   echo --model cyclegan --dataroot data/fashion-shoes --checkpoints-dir "$work/ck" --input-nc 1 --output-nc 1 \
     --load-size 32 --crop-size 32 --ngf 8 --ndf 8 --netG resnet_6blocks --n-epochs 1 --n-epochs-decay 0 --threads 1 \
@@ -185,5 +177,4 @@ f=$?
 rc=$?; [ $rc -eq 0 ] || { echo "$a $b $c $d $e $f"; tail -2 "$work/log" "$work/log2" "$work/log3"; }
 record "other run's checkpoint refused without --allow-other-run; readable path and conflict errors" $rc
 
-echo "fault-tests: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+summary fault-tests

@@ -8,15 +8,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/i2i}; shift || true
 MODELS=${*:-cyclegan}
 [ -x "$BIN" ] || { echo "train-tests: $BIN not built (swift build -c release --product i2i)" >&2; exit 2; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-MPIRUN="mpirun --oversubscribe --bind-to none --timeout 300"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0; failed=0
-record() {  # record NAME STATUS
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
-}
+. scripts/test-lib.sh
 
 # A small network on 32×32 gray images; every run writes under $work/ck.
 small() {  # small MODEL
@@ -163,5 +155,4 @@ $BIN train $(small cyclegan) --load-size 36 --name scaled --max-steps 1 >"$work/
   ! cmp -s "$work/tr-auto/$first" "$work/tr-none/$first"
 rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "translate: training scale by default, native with --preprocess none" $rc
 
-echo "train-tests: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+summary train-tests
