@@ -96,6 +96,17 @@ rc=$?
   [ ! -e "$work/ck/zero/latest" ]
 rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "zero-byte image reported before step 1" $rc
 
+echo "== an image that passes the start-up check but does not decode: every rank checkpoints, then the job stops"
+mkdir -p "$work/data2" && cp -r data/fashion-shoes/trainA data/fashion-shoes/trainB "$work/data2/"
+bad=$(ls "$work/data2/trainA"/*.png | sed -n 9p)
+size=$(stat -c %s "$bad")
+printf '\xff%.0s' $(seq 1 24) | dd of="$bad" bs=1 seek=$(( size / 2 )) conv=notrunc status=none  # inside the image data
+$MPIRUN -np 2 $BIN train $(tiny) --dataroot "$work/data2" --serial-batches --name middecode --max-steps 40 >"$work/log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "$(basename "$bad")" "$work/log" && [ -e "$work/ck/middecode/latest" ] &&
+  $BIN inspect "$work/ck/middecode" >/dev/null && grep -q "saved checkpoint .*step-0000000[1-4]" "$work/log"
+rc=$?; [ $rc -eq 0 ] || tail -4 "$work/log"; record "mid-run decode error: every rank checkpoints, then stops naming the file" $rc
+
 echo "== a full disk: the failed checkpoint leaves no temp folder, says the space needed; resume works once freed"
 disk="$work/disk"; mkdir -p "$disk"
 if mount -t tmpfs -o size=24M tmpfs "$disk"; then

@@ -82,12 +82,14 @@ final class StepParityTests: XCTestCase {
         let reference = Double(f["step\(step).loss.\(name)"].item)
         if step == 1 {
           first[name] = reference
-          // The forward passes agree far inside the kink margin, so the gradients below compare one function.
-          XCTAssertLessThan(abs(value - reference) / max(abs(reference), 1e-12), min(1e-5, margin / 10),
+          // The forward passes agree far inside the kink margin, so the gradients below compare one function. A loss
+          // near 0 (D_fake of a confident D, ~1e-10) is a mean of squares of outputs that are themselves sums with
+          // cancellation: its relative error says nothing, so losses below 1e-3 are compared on the scale 1e-3.
+          XCTAssertLessThan(abs(value - reference) / max(abs(reference), 1e-3), min(1e-5, margin / 10),
                             "step 1 loss \(name): \(value) vs \(reference)", file: file, line: line)
         } else {
           let change = abs(reference - first[name]!)
-          XCTAssertLessThanOrEqual(abs(value - reference), 1e-2 * change + 1e-5 * abs(reference),
+          XCTAssertLessThanOrEqual(abs(value - reference), 1e-2 * change + 1e-5 * max(abs(reference), 1e-3),
                                    "step \(step) loss \(name): \(value) vs \(reference) (moved \(change) since step 1)",
                                    file: file, line: line)
         }
