@@ -135,6 +135,7 @@ def main():
     p.add_argument('--seed', type=int, default=0, help='first torch/numpy seed to try')
     p.add_argument('--extra', default='', help='more official options (for investigating a difference)')
     p.add_argument('--name', default=None, help='fixture name (default step_parity_<model>)')
+    p.add_argument('--commit', default=None, help="the checkout's commit, when it is not a git work tree")
     p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'fashion-shoes'))
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
     a = p.parse_args()
@@ -152,9 +153,9 @@ def main():
     else:
         sys.exit('make_step_parity: no seed keeps every activation off its kink')
     commit = subprocess.run(['git', '-C', a.repo, 'rev-parse', '--short', 'HEAD'], capture_output=True,
-                            text=True).stdout.strip() or 'unknown'
+                            text=True).stdout.strip() or a.commit or 'unknown'
     meta = {'model': a.model, 'options': OPTIONS[a.model], 'seed': str(seed), 'steps': str(STEPS),
-            'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'contrastive-unpaired-translation {commit}',
+            'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'taesungp/contrastive-unpaired-translation {commit}',
             'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
     tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
     name = a.name or f'step_parity_{a.model}'
