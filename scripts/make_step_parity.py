@@ -155,7 +155,8 @@ def main():
     commit = subprocess.run(['git', '-C', a.repo, 'rev-parse', '--short', 'HEAD'], capture_output=True,
                             text=True).stdout.strip() or a.commit or 'unknown'
     meta = {'model': a.model, 'options': OPTIONS[a.model], 'seed': str(seed), 'steps': str(STEPS),
-            'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'taesungp/contrastive-unpaired-translation {commit}',
+            'kink_margin': f'{margin:.6g}', 'torch': torch.__version__,
+            'repository': f'taesungp/contrastive-unpaired-translation {commit}',
             'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
     tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
     name = a.name or f'step_parity_{a.model}'
