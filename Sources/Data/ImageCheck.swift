@@ -8,10 +8,13 @@ extension ImageFile {
   public static func check(_ path: String) throws {
     let ext = (path as NSString).pathExtension
     guard let format = format(ofExtension: ext) else {
-      throw DataError.badImage(path: path, reason: "unsupported image type '.\(ext)' (readable: \(extensions.joined(separator: ", ")))")
+      throw DataError.badImage(path: path, reason: "unsupported image type '.\(ext)' "
+                                 + "(readable: \(extensions.joined(separator: ", ")))")
     }
     var info = stat()
-    guard stat(path, &info) == 0 else { throw DataError.badImage(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
+    guard stat(path, &info) == 0 else {
+      throw DataError.badImage(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+    }
     guard info.st_mode & S_IFMT == S_IFREG else { throw DataError.badImage(path: path, reason: "not a regular file") }
     guard info.st_size > 0 else { throw DataError.badImage(path: path, reason: "empty file") }
     let (head, tail) = try ends(of: path, size: Int(info.st_size))
@@ -19,7 +22,8 @@ extension ImageFile {
       throw DataError.badImage(path: path, reason: "not a \(format.rawValue) file (unrecognised contents)")
     }
     guard actual == format else {
-      throw DataError.badImage(path: path, reason: "file contents are \(actual.rawValue), not \(format.rawValue) (wrong extension)")
+      throw DataError.badImage(path: path,
+                               reason: "file contents are \(actual.rawValue), not \(format.rawValue) (wrong extension)")
     }
     switch format {
     case .png:

@@ -18,7 +18,8 @@ final class CollectiveWatchdog: @unchecked Sendable {
   private var timeout: Double = 0
   /// Collectives entered so far, and the one under way (name, sequence number, start).
   private var entered: Int64 = 0
-  private var current: (name: String, sequence: Int64, since: ContinuousClock.Instant)?
+  private typealias Collective = (name: String, sequence: Int64, since: ContinuousClock.Instant)
+  private var current: Collective?
   private var thread: Thread?
   /// Held while the watchdog thread makes MPI calls; `stop()` takes it so that none runs after MPI_Finalize.
   private let checking = NSLock()
@@ -71,7 +72,7 @@ final class CollectiveWatchdog: @unchecked Sendable {
 
   private func check() {
     answerQuestions()
-    let (late, limit) = lock.withLock { () -> ((name: String, sequence: Int64, since: ContinuousClock.Instant)?, Double) in
+    let (late, limit) = lock.withLock { () -> (Collective?, Double) in
       guard let c = current, timeout > 0, c.since.duration(to: .now) > .seconds(timeout) else { return (nil, timeout) }
       return (c, timeout)
     }
@@ -122,7 +123,8 @@ final class CollectiveWatchdog: @unchecked Sendable {
     return (0..<size).filter { $0 != rank }.compactMap { r in
       guard let reply = replies[r] else { return (r, "did not answer (stopped, hung, or its node is gone)") }
       if reply[0] == 1 && reply[1] == sequence { return nil }
-      return reply[0] == 1 ? (r, "waits in collective #\(reply[1]) instead") : (r, "has not reached it (computing, after collective #\(reply[1]))")
+      return reply[0] == 1 ? (r, "waits in collective #\(reply[1]) instead")
+        : (r, "has not reached it (computing, after collective #\(reply[1]))")
     }
   }
 }
