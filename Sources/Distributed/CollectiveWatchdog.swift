@@ -87,16 +87,21 @@ final class CollectiveWatchdog: @unchecked Sendable {
     _exit(1)  // not exit(): its atexit handler would wait for `checking`, which this thread holds
   }
 
-  /// Answers every pending question with [in a collective ? 1 : 0, its sequence number].
-  private func answerQuestions() {
+  /// Answers every pending question with [in a collective ? 1 : 0, its sequence number]; returns who asked about
+  /// which collective (a rank that asks about collective k is itself waiting in it).
+  @discardableResult
+  private func answerQuestions() -> [(rank: Int, sequence: Int64)] {
     var flag: Int32 = 0
     var status = MPI_Status()
+    var asked: [(rank: Int, sequence: Int64)] = []
     while MPI_Iprobe(cmpi_any_source(), CollectiveWatchdog.question, comm, &flag, &status) == MPI_SUCCESS && flag != 0 {
-      var ignored: Int64 = 0
-      MPI_Recv(&ignored, 1, cmpi_int64(), status.MPI_SOURCE, CollectiveWatchdog.question, comm, cmpi_status_ignore())
+      var sequence: Int64 = 0
+      MPI_Recv(&sequence, 1, cmpi_int64(), status.MPI_SOURCE, CollectiveWatchdog.question, comm, cmpi_status_ignore())
       var reply: [Int64] = lock.withLock { [current == nil ? 0 : 1, current?.sequence ?? entered] }
       MPI_Send(&reply, 2, cmpi_int64(), status.MPI_SOURCE, CollectiveWatchdog.answer, comm)
+      asked.append((Int(status.MPI_SOURCE), sequence))
     }
+    return asked
   }
 
   /// Asks every other rank where it is and waits up to 3 s for the answers.
@@ -109,7 +114,10 @@ final class CollectiveWatchdog: @unchecked Sendable {
     var replies: [Int: [Int64]] = [:]
     let deadline = ContinuousClock.now + .seconds(3)
     while replies.count < size - 1 && ContinuousClock.now < deadline {
-      answerQuestions()  // the others ask too
+      // The others ask too; one that asks about this collective waits in it (it may abort before it answers).
+      for question in answerQuestions() where question.sequence == sequence && replies[question.rank] == nil {
+        replies[question.rank] = [1, sequence]
+      }
       var flag: Int32 = 0
       var status = MPI_Status()
       if MPI_Iprobe(cmpi_any_source(), CollectiveWatchdog.answer, comm, &flag, &status) == MPI_SUCCESS && flag != 0 {
