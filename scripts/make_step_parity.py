@@ -6,7 +6,9 @@ Needs Python with torch, torchvision, pillow and safetensors, and a checkout of 
 regenerate; the build and the tests read the committed Tests/Fixtures/step_parity_<model>.safetensors.
 
   git clone https://github.com/taesungp/contrastive-unpaired-translation /tmp/cut   (b3ac297 was used)
-  scripts/make_step_parity.py --repo /tmp/cut --model cycle_gan
+  scripts/make_step_parity.py --repo /tmp/cut --model cycle_gan      (and cut, fastcut)
+  git clone https://github.com/XiudingCai/EnCo-pytorch /tmp/enco   (0d404a7 was used)
+  scripts/make_step_parity.py --repo /tmp/enco --model enco
 
 What is recorded (keys of the safetensors file):
   A, B                 the batch: the first images of data/fashion-shoes/trainA and trainB, as the reference's
@@ -17,6 +19,7 @@ What is recorded (keys of the safetensors file):
   step<k>.grad.<net>.<key>  each parameter's .grad after step k (that step's G or D backward)
   step<k>.ids.<term>.<layer>  CUT/FastCUT: the patch positions PatchSampleF drew (term 0: NCE(A, G(A)), 1: the
                        identity term), as floats; step<k>.flipped: FastCUT's flip coin (1: mirrored)
+  step<k>.ids.<pair>.<image>  EnCo: the DAG positions of each layer pair and image; step<k>.flippedA/B: its coins
 Metadata: the official options, the kink margin, torch version, repository commit.
 
 Kinks: a training step runs the generators six times and the discriminators four times; a ReLU/LeakyReLU input
@@ -34,7 +37,13 @@ MARGIN = 1e-5
 STEPS = 3
 CUT_COMMON = ('--no_flip --preprocess none --load_size 32 --crop_size 32 --batch_size 1 --gpu_ids -1 --input_nc 1 '
               '--output_nc 1 --ngf 8 --ndf 8 --netG resnet_6blocks --num_patches 64 --netF_nc 32')
+REPOSITORY = {'cut': 'taesungp/contrastive-unpaired-translation', 'enco': 'XiudingCai/EnCo-pytorch'}
 OPTIONS = {
+    # XiudingCai/EnCo-pytorch (0d404a7): the README's method options on the small networks above (9 blocks, so the
+    # default layer pairs (3, 28), (7, 24), (13, 18) apply).
+    'enco': ('--model enco --netF mlp_sample_with_DAG --lambda_IDT 10 --lambda_NCE 2 --lr_G 5e-5 --lr_F 5e-5 '
+             '--lr_D 2e-4 --flip_equivariance True --nce_layers 3,7,13,18,24,28 '
+             + CUT_COMMON.replace('resnet_6blocks', 'resnet_9blocks')),
     'cut': '--model cut --CUT_mode CUT ' + CUT_COMMON,
     'fastcut': '--model cut --CUT_mode FastCUT ' + CUT_COMMON,
     'cycle_gan': ('--model cycle_gan --no_antialias --no_antialias_up --init_type normal --netG resnet_6blocks '
@@ -83,6 +92,8 @@ def run(repo, model_name, seed, batch, scratch, extra=''):
     torch.manual_seed(seed)
     np.random.seed(seed)
     model = create_model(opt)
+    if hasattr(model, 'set_epoch'):
+        model.set_epoch(1)  # EnCo reads the epoch (its train.py sets it)
     names = model.model_names
     nets = {n: getattr(model, 'net' + n) for n in names}
     model.set_input(batch)
@@ -101,7 +112,7 @@ def run(repo, model_name, seed, batch, scratch, extra=''):
         def recording(feats, num_patches=64, patch_ids=None, **kw):
             out, ids = forward(feats, num_patches, patch_ids, **kw)
             if patch_ids is None:
-                drawn.append([torch.as_tensor(i, dtype=torch.float32) for i in ids])
+                drawn.append(ids)
             return out, ids
         nets['F'].forward = recording
     record = {'A': batch['A'], 'B': batch['B']}
@@ -110,11 +121,18 @@ def run(repo, model_name, seed, batch, scratch, extra=''):
             record[f'init.{n}.{k}'] = v.clone()
     for step in range(1, STEPS + 1):
         model.set_input(batch)
+        if model_name == 'enco':  # its set_input flips real_A and real_B by their own np.random coins
+            record[f'step{step}.flippedA'] = torch.tensor([0.0 if torch.equal(model.real_A, batch['A']) else 1.0])
+            record[f'step{step}.flippedB'] = torch.tensor([0.0 if torch.equal(model.real_B, batch['B']) else 1.0])
         drawn.clear()
         model.optimize_parameters()
         for term, ids in enumerate(drawn):
             for layer, positions in enumerate(ids):
-                record[f'step{step}.ids.{term}.{layer}'] = positions
+                if isinstance(positions, list):  # EnCo's DAG: one id list per image
+                    for image, p in enumerate(positions):
+                        record[f'step{step}.ids.{layer}.{image}'] = torch.as_tensor(p, dtype=torch.float32)
+                else:
+                    record[f'step{step}.ids.{term}.{layer}'] = torch.as_tensor(positions, dtype=torch.float32)
         if getattr(model, 'flipped_for_equivariance', None) is not None and model.opt.flip_equivariance:
             record[f'step{step}.flipped'] = torch.tensor([1.0 if model.flipped_for_equivariance else 0.0])
         for name, value in model.get_current_losses().items():
@@ -136,6 +154,8 @@ def main():
     p.add_argument('--extra', default='', help='more official options (for investigating a difference)')
     p.add_argument('--name', default=None, help='fixture name (default step_parity_<model>)')
     p.add_argument('--commit', default=None, help="the checkout's commit, when it is not a git work tree")
+    p.add_argument('--repository', default=None,
+                   help='its name (default: taesungp/contrastive-unpaired-translation, or XiudingCai/EnCo-pytorch for enco)')
     p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'fashion-shoes'))
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
     a = p.parse_args()
@@ -156,7 +176,7 @@ def main():
                             text=True).stdout.strip() or a.commit or 'unknown'
     meta = {'model': a.model, 'options': OPTIONS[a.model], 'seed': str(seed), 'steps': str(STEPS),
             'kink_margin': f'{margin:.6g}', 'torch': torch.__version__,
-            'repository': f'taesungp/contrastive-unpaired-translation {commit}',
+            'repository': f'{a.repository or REPOSITORY.get(a.model, REPOSITORY["cut"])} {commit}',
             'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
     tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
     name = a.name or f'step_parity_{a.model}'

@@ -109,6 +109,7 @@ public final class EnCo: TranslationModel {
       realA = mirrorBatch(realA, domain: 0, step: step)
       realB = mirrorBatch(realB, domain: 1, step: step)
     }
+
     let identity = identityIsActive
     let (fake, features) = g(identity ? Tensor.concat([realA, realB], axis: 0) : realA, features: options.nceLayers)
     let fakeB = fake.narrow(axis: 0, start: 0, length: n)
@@ -136,9 +137,14 @@ public final class EnCo: TranslationModel {
   /// real_A and, by another coin, real_B. The coin is keyed by (step, domain) only, so every rank flips its part of
   /// the global batch together, as one process holding the global batch would.
   func mirrorBatch(_ x: Tensor, domain: UInt64, step: Int) -> Tensor {
+    if let replayedDraws { return replayedDraws.flipped(step, Int(domain)) ? x.flip(axis: 3) : x }
     var rng = RandomStream(seed: options.seed, key: [ModelRandomPurpose.imageFlip.rawValue, UInt64(step), domain])
     return rng.nextFloat() < 0.5 ? x.flip(axis: 3) : x
   }
+
+  /// Another implementation's random draws to replay instead of the keyed streams (the step-parity tests against
+  /// the official code): the DAG positions of (step, pair), one list per image, and the flip coin of (step, domain).
+  public var replayedDraws: (patchIds: (_ step: Int, _ pair: Int) -> [[Int]], flipped: (_ step: Int, _ domain: Int) -> Bool)?
 
   /// λ_IDT this epoch: constant, or with `decayIdt` λ_IDT·(total − epoch)/total as the official code decays it.
   public var identityWeight: Float {
@@ -211,9 +217,10 @@ public final class EnCo: TranslationModel {
     let encoder = features.prefix(pairs).map { $0.detached() }
     let decoder = Array(features.suffix(pairs).reversed())
     let ids = decoder.enumerated().map { p, q in
-      sampler.patchIds(scores: scores, height: q.shape[2], width: q.shape[3], seed: options.seed,
-                       key: [ModelRandomPurpose.dagSample.rawValue, UInt64(step), UInt64(p)],
-                       firstImage: context.rank * n)
+      replayedDraws?.patchIds(step, p)
+        ?? sampler.patchIds(scores: scores, height: q.shape[2], width: q.shape[3], seed: options.seed,
+                            key: [ModelRandomPurpose.dagSample.rawValue, UInt64(step), UInt64(p)],
+                            firstImage: context.rank * n)
     }
     let queries = try f(decoder, patchIds: ids, predict: !options.noPredictor, context: context)
     let keys = try noGrad { try f(encoder, patchIds: ids, predict: false, context: context) }

@@ -6,8 +6,9 @@ import Tensors
 import TestSupport
 
 /// i2i's training step against the official code's `optimize_parameters` (fixtures made by
-/// `scripts/make_step_parity.py` from taesungp/contrastive-unpaired-translation): the same initial weights, the same
-/// batch of real images, three steps, and after each the losses, gradients and weights compared.
+/// `scripts/make_step_parity.py` from taesungp/contrastive-unpaired-translation for CycleGAN, CUT and FastCUT, and
+/// XiudingCai/EnCo-pytorch for EnCo): the same initial weights, the same batch of real images, the official random
+/// draws replayed (patch positions, flip coins), three steps, and the losses, gradients and weights compared.
 ///
 /// What can be held to what (derived, not tuned):
 /// - Step 1 starts from identical weights, and the fixture's seed keeps every activation input of the three
@@ -27,7 +28,7 @@ final class StepParityTests: XCTestCase {
     var o = CycleGANOptions()
     (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG, o.poolSize) = (1, 1, 8, 8, .resnet6Blocks, 0)
     (o.lr, o.beta1) = (2e-4, 0.5)
-    try assertStepsMatch(try CycleGAN(o), f, lr: o.lr)
+    try assertStepsMatch(try CycleGAN(o), f, lr: ["G_A": o.lr, "G_B": o.lr, "D_A": o.lr, "D_B": o.lr])
   }
 
   // NOTE: for CUT and FastCUT, G's gradient is not compared with the official one, nor the steps after the first:
@@ -40,13 +41,27 @@ final class StepParityTests: XCTestCase {
   // 6 digits, 4.27762 both ways). D's and F's gradients agree with the official ones to rounding; G's differ.
   // Until that is understood, G is held to the whole-network fixtures (NetworkFixtureTests) and the official losses.
   func testCUTStepsMatchTheOfficialCode() throws {
-    try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: 2e-4,
+    try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4],
                          officialGradientHolds: ["D", "F"])
   }
 
   func testFastCUTStepsMatchTheOfficialCode() throws {
     try assertStepsMatch(try cut(CUTOptions.fastCUT, replaying: "step_parity_fastcut"),
-                         try Fixture("step_parity_fastcut"), lr: 2e-4, officialGradientHolds: ["D", "F"])
+                         try Fixture("step_parity_fastcut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4], officialGradientHolds: ["D", "F"])
+  }
+
+  func testEnCoStepsMatchTheOfficialCode() throws {
+    let f = try Fixture("step_parity_enco")
+    var o = EnCoOptions()
+    (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG, o.numPatches, o.netFNC) = (1, 1, 8, 8, .resnet9Blocks, 64, 32)
+    o.stopIdtEpochs = 200  // the official −1: n_epochs, 200 by default
+    let model = try EnCo(o)
+    model.beginEpoch(1)
+    try model.dataDependentInitialize(TrainingBatch(a: f["A"], b: f["B"]), context: LocalReplicaContext())
+    model.replayedDraws = (patchIds: { step, pair in
+      [f["step\(step + 1).ids.\(pair).0"].scalars.map { Int($0) }]
+    }, flipped: { step, domain in f["step\(step + 1).flipped\(domain == 0 ? "A" : "B")"].item == 1 })
+    try assertStepsMatch(model, f, lr: ["G": o.lrG, "D": o.lrD, "F": o.lrF])
   }
 
   /// The fixture's CUT (its options: 1 channel, ngf/ndf 8, resnet_6blocks, 64 patches, netF_nc 32), F built, and the
@@ -65,7 +80,8 @@ final class StepParityTests: XCTestCase {
 
   /// Loads the fixture's initial weights into `model`, runs three steps on its batch, and compares each step with
   /// the official one (see the type's summary).
-  private func assertStepsMatch(_ model: any TranslationModel, _ f: Fixture, lr: Float,
+  /// `lr`: each network's learning rate.
+  private func assertStepsMatch(_ model: any TranslationModel, _ f: Fixture, lr: [String: Float],
                                 officialGradientHolds networks: Set<String>? = nil,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
     for (name, module) in model.networks { try module.loadStateDict(f.prefixed("init.\(name).")) }
@@ -98,13 +114,14 @@ final class StepParityTests: XCTestCase {
     }
   }
 
-  private func assertFirstStepMatches(_ model: any TranslationModel, _ f: Fixture, lr: Float, networks: Set<String>?,
+  private func assertFirstStepMatches(_ model: any TranslationModel, _ f: Fixture, lr rates: [String: Float],
+                                      networks: Set<String>?,
                                       file: StaticString, line: UInt) {
     let u: Float = 0x1p-24
     let cancelled = cancelledBiasNames(model.networks)
     for (net, module) in model.networks where networks?.contains(net) ?? true {
       for (name, p) in module.namedParameters() {
-        let key = "\(net).\(name)"
+        let key = "\(net).\(name)", lr = rates[net]!
         let g = f["step1.grad.\(key)"], w = f["step1.\(key)"], w0 = f["init.\(key)"]
         let gradientTolerance = 4e-3 * rms(g)
         let isCancelled = cancelled.contains(key)
