@@ -75,6 +75,28 @@ def track_kinks(nets):
     return state
 
 
+class ContiguousGradient(torch.autograd.Function):
+    """Identity whose backward hands on a contiguous gradient."""
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()  # a copy: the in-place ReLU after an instance norm may not modify a custom-Function view
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.contiguous()
+
+
+def work_around_instance_norm_backward():
+    """PyTorch 2.15's CPU InstanceNorm2d backward is wrong when the incoming gradient is channels-last strided
+    (found here; a 10-line check: the same module, a cotangent r and r.contiguous(memory_format=channels_last), give
+    different input gradients, and central differences side with the contiguous one). CUT's PatchSampleF permutes its
+    features to (B, H·W, C), so the gradient reaching a residual block's last instance norm is such a tensor and the
+    official G gradient comes out wrong (G.model.1.weight[0]: −29.06 against −53.49 by differences). Every instance
+    norm here sees a contiguous gradient, which is what the official code means to compute."""
+    forward = torch.nn.InstanceNorm2d.forward
+    torch.nn.InstanceNorm2d.forward = lambda self, x: ContiguousGradient.apply(forward(self, x))
+
+
 def run(repo, model_name, seed, batch, scratch, extra=''):
     sys.path.insert(0, repo)
     from options.train_options import TrainOptions
@@ -160,6 +182,7 @@ def main():
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
     a = p.parse_args()
     torch.set_num_threads(1)
+    work_around_instance_norm_backward()
     first = lambda d: os.path.join(a.data, d, sorted(os.listdir(os.path.join(a.data, d)))[0])
     batch = {'A': load_gray(first('trainA')), 'B': load_gray(first('trainB')),
              'A_paths': [first('trainA')], 'B_paths': [first('trainB')]}

@@ -20,8 +20,9 @@ import TestSupport
 ///   the updates agree to ~lr·1e-3; where it is below, the two signs are rounding noise and the weights may differ by
 ///   up to 2·lr. (A conv bias cancelled by the instance norm after it has no gradient in i2i and stays put; PyTorch's
 ///   rounding-noise gradient moves it by up to lr a step.)
-/// - Steps 2 and 3 start from weights that differ by those ±2·lr elements, so only the losses are compared, relative
-///   to the change from step 1 (a wrong update rule changes where the losses go, not just their rounding).
+/// - Before steps 2 and 3 the networks are set to the official weights of the step before, so each step starts
+///   from the same weights and the same comparisons hold (the moments of Adam stay i2i's own; see
+///   `assertStepMatches` for what that changes).
 final class StepParityTests: XCTestCase {
   func testCycleGANStepsMatchTheOfficialCode() throws {
     let f = try Fixture("step_parity_cycle_gan")
@@ -31,23 +32,17 @@ final class StepParityTests: XCTestCase {
     try assertStepsMatch(try CycleGAN(o), f, lr: ["G_A": o.lr, "G_B": o.lr, "D_A": o.lr, "D_B": o.lr])
   }
 
-  // NOTE: for CUT and FastCUT, G's gradient is not compared with the official one, nor the steps after the first:
-  // the official autograd gradient of G disagrees with finite differences of the official loss. On this fixture, for
-  // G.model.1.weight[0] the official code's gradient is −29.06, while central differences of the official loss (in
-  // float64, keys held fixed as its PatchNCE detaches them) give −53.98 at h = 1e-5 and −53.49 at h = 1e-6, and
-  // i2i's gradient is −53.49; the cause on the official side is not found yet
-  // (measured 2026-12-03 with the official model in float64: zero every gradient, one forward + compute_G_loss
-  // backward, against central differences with netF's key outputs cached; the same check on an F weight agrees to
-  // 6 digits, 4.27762 both ways). D's and F's gradients agree with the official ones to rounding; G's differ.
-  // Until that is understood, G is held to the whole-network fixtures (NetworkFixtureTests) and the official losses.
+  // NOTE: the CUT fixtures are made with scripts/make_step_parity.py's work-around for PyTorch 2.15's CPU
+  // InstanceNorm2d backward, which is wrong for a channels-last strided incoming gradient (PatchSampleF's permute
+  // sends one into every residual block); without it the official G gradient is not the derivative of the official
+  // loss (G.model.1.weight[0]: −29.06 against −53.49 by central differences in float64, i2i −53.49).
   func testCUTStepsMatchTheOfficialCode() throws {
-    try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4],
-                         officialGradientHolds: ["D", "F"])
+    try assertStepsMatch(try cut(CUTOptions(), replaying: "step_parity_cut"), try Fixture("step_parity_cut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4])
   }
 
   func testFastCUTStepsMatchTheOfficialCode() throws {
     try assertStepsMatch(try cut(CUTOptions.fastCUT, replaying: "step_parity_fastcut"),
-                         try Fixture("step_parity_fastcut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4], officialGradientHolds: ["D", "F"])
+                         try Fixture("step_parity_fastcut"), lr: ["G": 2e-4, "D": 2e-4, "F": 2e-4])
   }
 
   func testEnCoStepsMatchTheOfficialCode() throws {
@@ -79,63 +74,67 @@ final class StepParityTests: XCTestCase {
   }
 
   /// Loads the fixture's initial weights into `model`, runs three steps on its batch, and compares each step with
-  /// the official one (see the type's summary).
+  /// the official one (see the type's summary). Before steps 2 and 3 the networks are set to the official weights
+  /// of the step before (the optimisers keep their own moments), so every step starts from the same weights.
   /// `lr`: each network's learning rate.
   private func assertStepsMatch(_ model: any TranslationModel, _ f: Fixture, lr: [String: Float],
-                                officialGradientHolds networks: Set<String>? = nil,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
     for (name, module) in model.networks { try module.loadStateDict(f.prefixed("init.\(name).")) }
     let context = LocalReplicaContext()
     try model.prepare(context: context)
     let batch = TrainingBatch(a: f["A"], b: f["B"])
-    let margin = Double(try XCTUnwrap(f.metadata["kink_margin"]))!
-    var first: [String: Double] = [:]
-    for step in 1...(networks == nil ? 3 : 1) {
+    XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(f.metadata["kink_margin"]))!, 1e-5, file: file, line: line)
+    for step in 1...3 {
+      if step > 1 {
+        for (name, module) in model.networks { try module.loadStateDict(f.prefixed("step\(step - 1).\(name).")) }
+      }
       let losses = Dictionary(uniqueKeysWithValues: try model.trainStep(batch, step: step - 1, context: context))
       XCTAssertEqual(Set(losses.keys), Set(f.tensors.keys.filter { $0.hasPrefix("step\(step).loss.") }
                                             .map { String($0.dropFirst("step\(step).loss.".count)) }), file: file, line: line)
       for (name, value) in losses {
         let reference = Double(f["step\(step).loss.\(name)"].item)
-        if step == 1 {
-          first[name] = reference
-          // The forward passes agree far inside the kink margin, so the gradients below compare one function. A loss
-          // near 0 (D_fake of a confident D, ~1e-10) is a mean of squares of outputs that are themselves sums with
-          // cancellation: its relative error says nothing, so losses below 1e-3 are compared on the scale 1e-3.
-          XCTAssertLessThan(abs(value - reference) / max(abs(reference), 1e-3), min(1e-5, margin / 10),
-                            "step 1 loss \(name): \(value) vs \(reference)", file: file, line: line)
-        } else {
-          let change = abs(reference - first[name]!)
-          XCTAssertLessThanOrEqual(abs(value - reference), 1e-2 * change + 1e-5 * max(abs(reference), 1e-3),
-                                   "step \(step) loss \(name): \(value) vs \(reference) (moved \(change) since step 1)",
-                                   file: file, line: line)
-        }
+        // A loss is a mean over ≤ 2·32·32 terms: its own reduction alone may differ by γ_2048 ≈ 1.2e-4 of the mean
+        // of |terms|, which for these losses (L1, squares, PatchNCE cross-entropies: terms of one sign) is the
+        // loss itself; STYLE.md's forward rtol 1e-4 is that bound. A loss near 0 (D_fake of a confident D, ~1e-10)
+        // is a mean of squares of outputs that are sums with cancellation, so losses below 1e-3 are compared on the
+        // scale 1e-3. (The kink margin of the fixture, ~1e-5 of each activation's RMS, is what keeps the gradients
+        // comparable; it is far above float32's per-activation rounding here, ~1e-7.)
+        XCTAssertLessThan(abs(value - reference) / max(abs(reference), 1e-3), 1e-4,
+                          "step \(step) loss \(name): \(value) vs \(reference)", file: file, line: line)
       }
-      if step == 1 { assertFirstStepMatches(model, f, lr: lr, networks: networks, file: file, line: line) }
+      assertStepMatches(step, model, f, lr: lr, file: file, line: line)
     }
   }
 
-  private func assertFirstStepMatches(_ model: any TranslationModel, _ f: Fixture, lr rates: [String: Float],
-                                      networks: Set<String>?,
-                                      file: StaticString, line: UInt) {
+  /// Step `k`'s gradients (4e-3·rms) and weights: from step 2 on, Adam's update also depends on the moments of
+  /// the earlier steps, which are built from gradients that agree only to that tolerance, so an element may move
+  /// by up to 2·lr the other way wherever any step's gradient was at its noise; the sign-aware bound of step 1
+  /// (see the summary) is therefore held at step 1 only, and later steps are bounded by 2·lr.
+  private func assertStepMatches(_ step: Int, _ model: any TranslationModel, _ f: Fixture, lr rates: [String: Float],
+                                 file: StaticString, line: UInt) {
     let u: Float = 0x1p-24
     let cancelled = cancelledBiasNames(model.networks)
-    for (net, module) in model.networks where networks?.contains(net) ?? true {
+    for (net, module) in model.networks {
       for (name, p) in module.namedParameters() {
         let key = "\(net).\(name)", lr = rates[net]!
-        let g = f["step1.grad.\(key)"], w = f["step1.\(key)"], w0 = f["init.\(key)"]
-        let gradientTolerance = 4e-3 * rms(g)
+        let g = f["step\(step).grad.\(key)"], w = f["step\(step).\(key)"]
+        let w0 = step == 1 ? f["init.\(key)"] : f["step\(step - 1).\(key)"]
+        // From step 2 on a gradient can cancel to far below the size of its terms (F's heads: rms 1e5 at step 1,
+        // 1e-5 at step 2), while the terms (activations × upstream gradients) keep about the size of step 1's, so
+        // the rounding bound is taken on the larger of the two scales.
+        let gradientTolerance = 4e-3 * max(rms(g), step == 1 ? 0 : rms(f["step1.grad.\(key)"]))
         let isCancelled = cancelled.contains(key)
         if let mine = p.grad, !isCancelled {
           for i in 0..<g.count where !(abs(mine[flat: i] - g[flat: i]) <= gradientTolerance) {
-            return XCTFail("step 1 gradient \(key)[\(i)]: \(mine[flat: i]) vs \(g[flat: i]) (tolerance \(gradientTolerance))",
+            return XCTFail("step \(step) gradient \(key)[\(i)]: \(mine[flat: i]) vs \(g[flat: i]) (tolerance \(gradientTolerance))",
                            file: file, line: line)
           }
         }
         for i in 0..<w.count {
-          let signAgrees = !isCancelled && abs(g[flat: i]) > 2 * gradientTolerance
+          let signAgrees = step == 1 && !isCancelled && abs(g[flat: i]) > 2 * gradientTolerance
           let bound = (signAgrees ? 1e-3 * lr : 2 * lr * 1.001) + 4 * u * abs(w0[flat: i])
           if !(abs(p[flat: i] - w[flat: i]) <= bound) {
-            return XCTFail("step 1 weight \(key)[\(i)]: \(p[flat: i]) vs \(w[flat: i]) (gradient \(g[flat: i]), bound \(bound))",
+            return XCTFail("step \(step) weight \(key)[\(i)]: \(p[flat: i]) vs \(w[flat: i]) (gradient \(g[flat: i]), bound \(bound))",
                            file: file, line: line)
           }
         }
