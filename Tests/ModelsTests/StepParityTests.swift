@@ -14,9 +14,8 @@ import TestSupport
 /// - Step 1 starts from identical weights, and the fixture's seed keeps every activation input of the three
 ///   official steps at least `kink_margin` (relative to its tensor's RMS) from its kink, so both implementations
 ///   compute the same function. Losses agree within the rounding of their own mean (rtol 1e-4, see below). A
-///   weight gradient sums K ≤ H·W = 1024
-///   terms per element in another order: worst case 2γ_K·Σ|terms| with Σ|terms| ≈ √K·rms(g) for terms of mixed
-///   sign, ≈ 4e-3·rms(g) per tensor.
+///   weight gradient sums K ≤ H·W = 1024 terms per element in another order: worst case 2γ_K·Σ|terms| with
+///   Σ|terms| ≈ √K·rms(g) for terms of mixed sign, ≈ 4e-3·rms(g) per tensor.
 /// - Adam's first update is lr·g/(|g| + ε) ≈ ±lr: where |g| is above twice the gradient tolerance the sign agrees and
 ///   the updates agree to ~lr·1e-3; where it is below, the two signs are rounding noise and the weights may differ by
 ///   up to 2·lr. (A conv bias cancelled by the instance norm after it has no gradient in i2i and stays put; PyTorch's
