@@ -42,7 +42,7 @@ public final class GradientBuckets {
       return s
     }
     self.slots = placement.map { Slot(name: $0.name, parameter: $0.parameter, bucket: $0.bucket, offset: $0.offset) }
-    var h = Hash64()
+    var h = FNV1a64()
     h.add(group)
     for s in slots { h.add(s.name); for d in s.parameter.shape { h.add(UInt64(d)) }; h.add(UInt64(s.bucket)); h.add(UInt64(s.offset)) }
     self.layoutHash = h.value
@@ -76,13 +76,9 @@ public final class GradientBuckets {
   }
 }
 
-/// FNV-1a, 64 bit: a stable hash for layouts and checksums (Swift's Hasher is seeded per process).
-struct Hash64 {
-  private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-  mutating func add(_ x: UInt64) {
-    var v = x
-    for _ in 0..<8 { value = (value ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
-  }
-  mutating func add(_ s: String) { for b in s.utf8 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }; add(0xff) }
-  mutating func add(_ p: UnsafeBufferPointer<Float>) { for x in p { add(UInt64(x.bitPattern)) } }
+extension FNV1a64 {
+  /// A name in a layout fingerprint: its UTF-8 bytes, then 0xff as 8 bytes (so "ab" + "c" ≠ "a" + "bc").
+  mutating func add(_ s: String) { add(bytes: s.utf8); add(littleEndian: 0xff) }
+  mutating func add(_ x: UInt64) { add(littleEndian: x) }
+  mutating func add(_ p: UnsafeBufferPointer<Float>) { for x in p { add(littleEndian: UInt64(x.bitPattern)) } }
 }

@@ -122,7 +122,7 @@ public final class MPIReplicaContext: ReplicaContext {
   public func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws {
     guard size > 1 else { return }
     try collective {
-      var h = Hash64()
+      var h = FNV1a64()
       for (name, t) in tensors { h.add(name); for d in t.shape { h.add(UInt64(d)) } }
       let (low, high) = (try self.communicator.allReduce(h.value, .min), try self.communicator.allReduce(h.value, .max))
       guard low == high else {
@@ -159,7 +159,7 @@ public final class MPIReplicaContext: ReplicaContext {
   public func checkReplicasAgree(_ tensors: [(String, Tensor)]) throws {
     guard size > 1 else { return }
     let sums: [UInt64] = tensors.map { _, t in
-      var h = Hash64(); h.add(UnsafeBufferPointer(t.storage.buffer)); return h.value
+      var h = FNV1a64(); h.add(UnsafeBufferPointer(t.storage.buffer)); return h.value
     }
     let (low, high) = try collective { () -> ([UInt64], [UInt64]) in
       var lo = sums, hi = sums

@@ -21,9 +21,9 @@ public enum ModelRandomPurpose: UInt64, Sendable {
 
 /// A name as a random-stream key: FNV-1a over its UTF-8 bytes (stable across processes, unlike `Hasher`).
 func stableKey(_ name: String) -> UInt64 {
-  var h: UInt64 = 0xcbf2_9ce4_8422_2325
-  for byte in name.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-  return h
+  var h = FNV1a64()
+  h.add(bytes: name.utf8)
+  return h.value
 }
 
 extension Module {

@@ -80,6 +80,11 @@ final class CheckpointStoreTests: XCTestCase {
     XCTAssertEqual(warnings.count, 1)
   }
 
+  /// The value the word-at-a-time FNV-1a gave before it moved onto `FNV1a64` (checkpoints on disk carry it).
+  func testChecksumValueIsStable() {
+    XCTAssertEqual(Checksum.of(Data("abcdefghij".utf8)), "fnv1a64:207f54d10197afbf")
+  }
+
   func testChecksumSeesEveryByteAndTheLength() {
     let a = Data((0..<1000).map { UInt8($0 % 251) })
     var b = a; b[999] ^= 1
