@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Reading and writing image files by path. The extension says what a file must be; contents that are another
 /// format, empty, truncated or corrupt give `DataError.badImage` naming the file (never a crash or a hang).
@@ -52,8 +53,8 @@ public enum ImageFile {
   /// Writes a PNG atomically (a temporary file renamed into place).
   public static func writePNG(_ raster: RasterImage, to path: String) throws {
     let bytes = try PNG.encode(raster, name: path)
-    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-      throw DataError.badImage(path: path, reason: "cannot write: \(error.localizedDescription)")
+    do { try DurableFiles.replace(URL(fileURLWithPath: path), with: Data(bytes)) } catch let e as DurableFiles.Error {
+      throw DataError.badImage(path: path, reason: "cannot write: \(e.reason)")
     }
   }
 

@@ -102,14 +102,8 @@ public enum SafeTensors {
   /// Writes atomically: to `<file>.tmp`, fsync, then rename over `url`.
   public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to url: URL) throws {
     let data = try encode(tensors, metadata: metadata)
-    let tmp = url.appendingPathExtension("tmp")
-    do {
-      try data.write(to: tmp)
-      let fd = open(tmp.path, O_RDONLY)
-      if fd >= 0 { fsync(fd); close(fd) }
-      if rename(tmp.path, url.path) != 0 { throw Error(file: url.path, reason: "rename failed (errno \(errno))") }
-    } catch let e as Error { throw e } catch {
-      throw Error(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+    do { try DurableFiles.replace(url, with: data) } catch let e as DurableFiles.Error {
+      throw Error(file: url.path, reason: "cannot write: \(e.reason)")
     }
   }
 }

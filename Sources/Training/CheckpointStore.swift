@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// What `state.json` of a checkpoint records besides the tensors.
 public struct CheckpointState: Codable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// `web/index.html`: the loss curves (inline SVG, one polyline per loss) and, per epoch, newest first, the sample
 /// images of that epoch (`web/images/epoch%03d_<label>.png`), as the reference code's page shows them.

@@ -128,6 +128,6 @@ struct TranslateCommand: ParsableCommand {
         + "<td><img src=\"\(r.output)\"><br>\(r.output)</td></tr>\n"
     }
     html += "</table></body></html>\n"
-    try Data(html.utf8).write(to: folder.appendingPathComponent("index.html"), options: .atomic)
+    try DurableFiles.replace(folder.appendingPathComponent("index.html"), with: Data(html.utf8))
   }
 }
