@@ -99,9 +99,10 @@ public final class CheckpointStore {
     }
     if state.formatVersion >= 2 {
       let sum = try? String(contentsOf: checkpoint.appendingPathComponent("state.json.sum"), encoding: .utf8)
-      guard let sum, sum == Checksum.of(data) else {
-        throw Invalid(checkpoint: checkpoint, reason: sum == nil ? "state.json.sum is missing"
-                        : "state.json is corrupt or was edited (checksum \(Checksum.of(data)), expected \(sum))")
+      guard let sum else { throw Invalid(checkpoint: checkpoint, reason: "state.json.sum is missing") }
+      guard sum == Checksum.of(data) else {
+        throw Invalid(checkpoint: checkpoint,
+                      reason: "state.json is corrupt or was edited (checksum \(Checksum.of(data)), expected \(sum))")
       }
     }
     for (name, expected) in state.files.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
