@@ -18,12 +18,14 @@ struct InputScaling {
   let loadSize: Int, cropSize: Int
   let summary: String
 
-  init(_ name: String, training o: TrainingOptions, fromCheckpoint: Bool) throws {
+  /// `modelDecaysAtCropSize`: the model's own rule for the decay phase (`TranslationModel.loadsAtCropSizeWhileDecaying`),
+  /// which `--no-scale-aug-in-decay` overrides.
+  init(_ name: String, training o: TrainingOptions, modelDecaysAtCropSize: Bool, fromCheckpoint: Bool) throws {
     guard let mode = Mode(rawValue: name) else {
       throw ValidationError("--preprocess: unknown value '\(name)' (expected \(Mode.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
     (loadSize, cropSize) = (o.loadSize, o.cropSize)
-    let decayAtCropSize = (o.noScaleAugInDecay ?? (o.model != "cyclegan")) && o.nEpochsDecay > 0
+    let decayAtCropSize = (o.noScaleAugInDecay ?? modelDecaysAtCropSize) && o.nEpochsDecay > 0
     let scaleAugmented = fromCheckpoint && o.preprocess == "resize_and_crop" && o.loadSize > o.cropSize
     switch mode {
     case .none:

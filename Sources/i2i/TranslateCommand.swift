@@ -59,7 +59,9 @@ struct TranslateCommand: ParsableCommand {
     do { try network.load(from: weightsURL) } catch { throw ValidationError("\(weightsURL.path): \(error)") }
 
     let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
-    let scaling = try InputScaling(preprocess, training: options, fromCheckpoint: checkpointDirectory != nil)
+    let scaling = try InputScaling(preprocess, training: options,
+                                   modelDecaysAtCropSize: translator.loadsAtCropSizeWhileDecaying,
+                                   fromCheckpoint: checkpointDirectory != nil)
     print("translate: \(scaling.summary)")
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
                                    transform: TransformOptions(preprocess: .none, flip: false))
