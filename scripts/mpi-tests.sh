@@ -22,7 +22,7 @@ run_checks() {  # run_checks NAME MPIRUN-ARGS...
   $MPIRUN "$@" "$BIN" >"$log/out" 2>"$log/err"
   local rc=$?
   cat "$log/out"
-  [ $rc -eq 0 ] || { tail -20 "$log/err"; }
+  [ $rc -eq 0 ] || { head -40 "$log/err"; echo "..."; tail -20 "$log/err"; }
   record "$name" $rc
 }
 
