@@ -27,11 +27,12 @@ let package = Package(
     .target(name: "Data", dependencies: ["Tensors", "CPNG", "CJPEG", "CImageShim"], swiftSettings: release),
     .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
     .target(name: "Models", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
+    .target(name: "Evaluation", dependencies: ["Tensors", "NN", "Data"], swiftSettings: release),
     .target(name: "Training", dependencies: ["Tensors", "NN", "Data", "Distributed", "Models"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
       dependencies: [
-        "Tensors", "NN", "Data", "Distributed", "Models", "Training",
+        "Tensors", "NN", "Data", "Distributed", "Models", "Training", "Evaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: release),
@@ -42,6 +43,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "TestSupport"], exclude: ["Resources"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors", "Distributed", "TestSupport"]),
+    .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Data", "NN", "Tensors", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Data", "Distributed", "NN", "Tensors", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]

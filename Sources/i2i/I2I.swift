@@ -5,7 +5,7 @@ struct I2I: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "i2i",
     abstract: "Data-parallel trainer for image-to-image translation GANs with contrastive losses.",
-    subcommands: [TrainCommand.self, TranslateCommand.self, InspectCommand.self, Bench.self, DataCommand.self, SelfCheck.self])
+    subcommands: [TrainCommand.self, TranslateCommand.self, InspectCommand.self, Bench.self, DataCommand.self, EvalCommand.self, SelfCheck.self])
 }
 
 struct Bench: ParsableCommand {

@@ -1,19 +1,12 @@
 import Foundation
 import XCTest
+@_exported import TestSupport
 @testable import Data
 
 /// Reference files made by Resources/make-resources.py (Pillow 12.3, libjpeg-turbo's cjpeg/djpeg).
 enum Resources {
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources").path
   static func path(_ name: String) -> String { directory + "/" + name }
-}
-
-/// A fresh temporary folder, removed at the end of the test.
-func temporaryFolder(_ test: XCTestCase) throws -> String {
-  let path = NSTemporaryDirectory() + "i2i-data-tests-" + UUID().uuidString
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-  return path
 }
 
 /// A deterministic test picture: channel k of pixel (x, y) = (x·a + y·b + k·c + seed) mod 256.

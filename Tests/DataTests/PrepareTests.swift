@@ -38,8 +38,10 @@ final class PrepareTests: XCTestCase {
   }
 
   /// Six 28×28 training images (labels 7 9 7 0 9 7) and two test ones; sneakers (7) → A, ankle boots (9) → B.
-  func testFashionPrepareWritesPaddedClassFolders() throws {
-    let source = try temporaryFolder(self), out = try temporaryFolder(self) + "/set"
+  /// A Fashion-MNIST source folder of 6 training images (labels 7 9 7 0 9 7) and 2 test images (9 7); returns the
+  /// folder and the training pixels.
+  private func syntheticFashionSource() throws -> (String, [UInt8]) {
+    let source = try temporaryFolder(self)
     let labels: [UInt8] = [7, 9, 7, 0, 9, 7]
     var pixels: [UInt8] = []
     for i in 0..<6 { for p in 0..<784 { pixels.append(UInt8((p * 3 + i * 40) % 256)) } }
@@ -47,6 +49,28 @@ final class PrepareTests: XCTestCase {
     try writeGzip(idx([6], labels), source + "/train-labels-idx1-ubyte")
     try writeGzip(idx([2, 28, 28], Array(pixels[0..<(2 * 784)])), source + "/t10k-images-idx3-ubyte")
     try writeGzip(idx([2], [9, 7]), source + "/t10k-labels-idx1-ubyte")
+    return (source, pixels)
+  }
+
+  /// `examples` skips and limits per class, in file order (the evaluation classifier trains on what the
+  /// embedded set leaves out this way).
+  func testFashionExamplesSkipAndLimitPerClass() throws {
+    let (source, _) = try syntheticFashionSource()
+    let all = try FashionMNIST.examples(split: "train", classes: [7, 9], source: source)
+    XCTAssertEqual(all.map(\.index), [0, 1, 2, 4, 5])
+    XCTAssertEqual(all.map(\.label), [7, 9, 7, 9, 7])
+    let rest = try FashionMNIST.examples(split: "train", classes: [7, 9], skip: 1, source: source)
+    XCTAssertEqual(rest.map(\.index), [2, 4, 5])
+    let some = try FashionMNIST.examples(split: "train", classes: [7, 9], skip: 1, limit: 1, source: source)
+    XCTAssertEqual(some.map(\.index), [2, 4])
+    XCTAssertEqual(try FashionMNIST.examples(split: "test", classes: [7], source: source).map(\.index), [1])
+    XCTAssertEqual(all[0].image.width, 32)
+    XCTAssertThrowsError(try FashionMNIST.examples(split: "val", classes: [7], source: source))
+  }
+
+  func testFashionPrepareWritesPaddedClassFolders() throws {
+    let (source, pixels) = try syntheticFashionSource()
+    let out = try temporaryFolder(self) + "/set"
     var options = FashionMNIST.Options()
     options.source = source
     options.trainLimit = 2

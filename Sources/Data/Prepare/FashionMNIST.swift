@@ -29,34 +29,56 @@ public enum FashionMNIST {
     public init() {}
   }
 
+  /// One image of an IDX file: its index in the file, its class id and the image centred on a `size`² canvas.
+  public struct Example: Sendable {
+    public let index: Int, label: Int
+    public let image: Image
+  }
+
+  /// The images of `classes` in split `train` (the `train` files) or `test` (`t10k`), in file order, each centred
+  /// on a black `size`² canvas; at most `limit` per class, after skipping the first `skip` of each class.
+  public static func examples(split: String, classes: [Int], size: Int = 32, skip: Int = 0, limit: Int = .max,
+                              source: String = defaultSource) throws -> [Example] {
+    guard size >= 28 else { throw DataError.invalidOption("--size must be at least 28 (got \(size))") }
+    guard split == "train" || split == "test" else { throw DataError.invalidOption("unknown split '\(split)'") }
+    let file = split == "train" ? "train" : "t10k"
+    let imagesPath = source + "/\(file)-images-idx3-ubyte.gz", labelsPath = source + "/\(file)-labels-idx1-ubyte.gz"
+    guard FileManager.default.fileExists(atPath: imagesPath) else {
+      throw DataError.missingPackage(package: package, path: imagesPath)
+    }
+    let images = try IDXArray(gzipFile: imagesPath), labels = try IDXArray(gzipFile: labelsPath)
+    guard images.shape.count == 3, images.shape[1] == 28, images.shape[2] == 28, labels.shape == [images.shape[0]] else {
+      throw DataError.badImage(path: imagesPath, reason: "unexpected shape \(images.shape) with labels \(labels.shape)")
+    }
+    var seen = [Int: Int](), out: [Example] = []
+    for i in 0..<images.shape[0] {
+      let label = Int(labels.values[i])
+      guard classes.contains(label) else { continue }
+      let rank = seen[label, default: 0]
+      seen[label] = rank + 1
+      guard rank >= skip && rank - skip < limit else { continue }
+      let pixels = Array(images.values[(i * 784)..<((i + 1) * 784)])
+      out.append(Example(index: i, label: label, image: pad(Image(width: 28, height: 28, channels: 1, pixels: pixels), to: size)))
+    }
+    return out
+  }
+
   /// Writes `<out>/{train,test}{A,B}/<split>_<index>.png`; returns the number of files per folder.
   @discardableResult
   public static func prepare(out: String, options: Options) throws -> [String: Int] {
-    guard options.size >= 28 else { throw DataError.invalidOption("--size must be at least 28 (got \(options.size))") }
     guard options.classA != options.classB else { throw DataError.invalidOption("the two classes must differ") }
     var counts: [String: Int] = [:]
-    for (split, file) in [("train", "train"), ("test", "t10k")] {
-      let imagesPath = options.source + "/\(file)-images-idx3-ubyte.gz"
-      let labelsPath = options.source + "/\(file)-labels-idx1-ubyte.gz"
-      guard FileManager.default.fileExists(atPath: imagesPath) else {
-        throw DataError.missingPackage(package: package, path: imagesPath)
-      }
-      let images = try IDXArray(gzipFile: imagesPath), labels = try IDXArray(gzipFile: labelsPath)
-      guard images.shape.count == 3, images.shape[1] == 28, images.shape[2] == 28, labels.shape == [images.shape[0]] else {
-        throw DataError.badImage(path: imagesPath, reason: "unexpected shape \(images.shape) with labels \(labels.shape)")
-      }
+    for split in ["train", "test"] {
       let limit = split == "train" ? options.trainLimit : options.testLimit
+      let examples = try FashionMNIST.examples(split: split, classes: [options.classA, options.classB],
+                                               size: options.size, limit: limit, source: options.source)
       for (domain, label) in [("A", options.classA), ("B", options.classB)] {
         let folder = out + "/\(split)\(domain)"
         try PrepareOutput.makeEmptyFolder(folder)
-        var written = 0
-        for i in 0..<images.shape[0] where Int(labels.values[i]) == label && written < limit {
-          let pixels = Array(images.values[(i * 784)..<((i + 1) * 784)])
-          let image = pad(Image(width: 28, height: 28, channels: 1, pixels: pixels), to: options.size)
-          try ImageFile.writePNG(image, to: folder + "/\(split)_\(PrepareOutput.digits(i, 5)).png")
-          written += 1
+        for example in examples where example.label == label {
+          try ImageFile.writePNG(example.image, to: folder + "/\(split)_\(PrepareOutput.digits(example.index, 5)).png")
         }
-        counts["\(split)\(domain)"] = written
+        counts["\(split)\(domain)"] = examples.filter { $0.label == label }.count
       }
     }
     return counts
