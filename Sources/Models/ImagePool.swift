@@ -27,20 +27,27 @@ public final class ImagePool {
 
   /// batch (N, C, H, W) → (N, C, H, W) of current and stored images, detached.
   public func query(_ batch: Tensor, step: Int, rank: Int) -> Tensor {
+    let key = [ModelRandomPurpose.imagePool.rawValue, stableKey(name), UInt64(step), UInt64(rank)]
+    return query(batch) { i in
+      var rng = RandomStream(seed: seed, key: key + [UInt64(i)])
+      return rng.nextFloat() > 0.5 ? rng.nextInt(below: capacity) : nil
+    }
+  }
+
+  /// The pool's rule with the random choices given: once the pool is full, `storedSlot(i)` is the slot whose image
+  /// is returned (and replaced) for image i of the batch, or nil to return image i itself — the reference's
+  /// `random.uniform(0, 1) > 0.5` and `random.randint(0, pool_size − 1)`. Used with recorded draws by the tests.
+  func query(_ batch: Tensor, storedSlot: (Int) -> Int?) -> Tensor {
     let batch = batch.detached()
     guard capacity > 0 else { return batch }
-    let key = [ModelRandomPurpose.imagePool.rawValue, stableKey(name), UInt64(step), UInt64(rank)]
     var returned: [Tensor] = []
     for i in 0..<batch.shape[0] {
       let image = batch.narrow(axis: 0, start: i, length: 1).copy()
       if images.count < capacity {
         images.append(image)
         returned.append(image)
-        continue
-      }
-      var rng = RandomStream(seed: seed, key: key + [UInt64(i)])
-      if rng.nextFloat() > 0.5 {
-        let slot = rng.nextInt(below: capacity)
+      } else if let slot = storedSlot(i) {
+        precondition((0..<capacity).contains(slot), "ImagePool: slot \(slot) outside 0..<\(capacity)")
         returned.append(images[slot])
         images[slot] = image
       } else {

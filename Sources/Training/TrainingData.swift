@@ -46,6 +46,13 @@ struct TrainingData {
                             flip: !o.noFlip)
   }
 
+  /// The transform of the epoch at 0-based `epochIndex` (the reference's epoch `epochIndex + epoch_count`): with
+  /// the decay-phase rule, load size = crop size once that epoch is past `n_epochs` (`current_epoch > n_epochs`).
+  func transform(epochIndex: Int) throws -> TransformOptions {
+    let decaying = loadsAtCropSizeWhileDecaying && epochIndex + options.epochCount > options.nEpochs
+    return try TrainingData.transform(options, decaying: decaying)
+  }
+
   /// Drop-last as the reference loaders use it: CUT and EnCo need every batch full (their NCE reshape does).
   var dropLast: Bool { options.model != "cyclegan" }
 
@@ -56,8 +63,7 @@ struct TrainingData {
 
   /// A loader starting at `cursor`, with the transform of the epoch `cursor` points into.
   func loader(rank: Int, worldSize: Int, cursor: SamplerCursor) throws -> DataLoader {
-    let decaying = loadsAtCropSizeWhileDecaying && cursor.epoch + options.epochCount > options.nEpochs
-    let set = try dataset(try TrainingData.transform(options, decaying: decaying))
+    let set = try dataset(try transform(epochIndex: cursor.epoch))
     return DataLoader(dataset: set, sampler: try sampler(rank: rank, worldSize: worldSize, cursor: cursor),
                       skipBadImages: options.skipBadImages)
   }

@@ -1,5 +1,6 @@
 import XCTest
-import Models
+@testable import Models
+import TestSupport
 import NN
 import Tensors
 
@@ -86,5 +87,26 @@ final class ImagePoolTests: XCTestCase {
     }
     XCTAssertThrowsError(try pool.loadStateDict(["count": Tensor(scalar: 2), "images": Tensor(zeros: [1, 1, 1, 1])]))
     XCTAssertThrowsError(try pool.loadStateDict([:]))
+  }
+}
+
+/// The pool's returns against the official ImagePool(3) for recorded draws (scripts/make_data_parity.py): six
+/// queries of two 1×2×2 images; where the pool was full, the official p = random.uniform(0, 1) and, when p > 0.5,
+/// its slot = random.randint(0, 2) are replayed. Copies only, so the values must be equal.
+final class ImagePoolParityTests: XCTestCase {
+  func testReturnsMatchTheOfficialPoolForRecordedDraws() throws {
+    let fixture = try Fixture("data_parity")
+    let pool = ImagePool(capacity: 3, name: "fake_B_pool", seed: 1)
+    for q in 0..<6 {
+      let draws = fixture["pool.draws.\(q)"]
+      let returned = pool.query(fixture["pool.input.\(q)"]) { i in
+        let p = draws.storage.base[2 * i], slot = draws.storage.base[2 * i + 1]
+        XCTAssertGreaterThanOrEqual(p, 0, "query \(q) image \(i): i2i draws where the official pool was still filling")
+        return p > 0.5 ? Int(slot) : nil
+      }
+      XCTAssertEqual(returned.shape, [2, 1, 2, 2])
+      let expected = fixture["pool.output.\(q)"]
+      XCTAssertEqual((0..<8).map { returned.storage.base[$0] }, (0..<8).map { expected.storage.base[$0] }, "query \(q)")
+    }
   }
 }
