@@ -8,6 +8,7 @@ import Tensors
 ///
 ///   ids_p = DAG(D(G(A)), H_p × W_p)                                      per image (`DAGSampler`)
 ///   q_p = l2(prj_p(mlp_p(dec_p[ids_p]))),   k_p = l2(mlp_p(enc_p[ids_p]))  (k: no gradient; `EnCoHeads`)
+///       (nce: q_p = l2(mlp_p(dec_p[ids_p])), no prediction head, as in the v1 code)
 ///   content = λ_NCE · Σ_p ℓ(q_p, k_p) / d
 ///       nce  (v1): ℓ = PatchNCE (positive: the encoder patch at the same place), d = 2·pairs (the v1 code divides
 ///                  by its number of layers)
@@ -85,7 +86,7 @@ public final class EnCo: TranslationModel {
                               + "features of shapes \(Array(k.dropFirst())) and \(Array(q.dropFirst()))")
       }
     }
-    f.build(channels: features.prefix(pairs.count).map { $0.shape[1] }, predictor: !options.noPredictor,
+    f.build(channels: features.prefix(pairs.count).map { $0.shape[1] }, predictor: options.usesPredictor,
             options.initType, gain: options.initGain, seed: options.seed)
     optimizerF = options.optimizer.make(f.parameters(), lr: options.lrF, betas: (options.beta1, options.beta2))
   }
@@ -222,7 +223,7 @@ public final class EnCo: TranslationModel {
                             key: [ModelRandomPurpose.dagSample.rawValue, UInt64(step), UInt64(p)],
                             firstImage: context.rank * n)
     }
-    let queries = try f(decoder, patchIds: ids, predict: !options.noPredictor, context: context)
+    let queries = try f(decoder, patchIds: ids, predict: options.usesPredictor, context: context)
     let keys = try noGrad { try f(encoder, patchIds: ids, predict: false, context: context) }
     var total = Tensor(scalar: 0)
     var negatives = 0

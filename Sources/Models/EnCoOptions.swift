@@ -39,6 +39,9 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   public var prjNorm = ProjectionNorm.batch
   /// `--no-predictor`: the decoder branch without the prediction head.
   public var noPredictor = false
+  /// The decoder branch has a prediction head only with the byol loss: the v1 code (`datasets/enco_model.py`, its
+  /// `calculate_NCE_loss`) projects both branches with netF alone (`prj` is a v3 addition), so `nce` has none.
+  public var usesPredictor: Bool { loss == .byol && !noPredictor }
   /// N, patches per image and pair, chosen by DAG with oversampling r and random share ρ.
   public var numPatches = 256
   public var oversampleRatio = 4

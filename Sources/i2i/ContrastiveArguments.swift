@@ -43,7 +43,7 @@ struct ContrastiveArguments: ParsableArguments {
   @Option(name: .both("prj-norm"), help: "BN, LN or None.") var prjNorm: String?
   @Option(name: .both("oversample-ratio")) var oversampleRatio: Int?
   @Option(name: .both("random-ratio")) var randomRatio: Float?
-  @Flag(name: .both("no-predictor")) var noPredictor = false
+  @Flag(name: .both("no-predictor"), help: "EnCo byol: no prediction head on the decoder branch (nce never has one, as in the v1 code).") var noPredictor = false
 
   func apply(to o: inout TrainingOptions) {
     set(&o.lambdaGAN, lambdaGAN); set(&o.lambdaNCE, lambdaNCE); set(&o.nceIdt, nceIdt?.value)

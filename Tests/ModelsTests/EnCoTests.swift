@@ -48,7 +48,8 @@ final class EnCoTests: XCTestCase {
     }
     let after = state(model)
     XCTAssertEqual(before.map(\.name), after.map(\.name))
-    XCTAssertTrue(after.contains { $0.name == "F.prj_2.3.bias" })
+    XCTAssertFalse(after.contains { $0.name.hasPrefix("F.prj_") }, "nce: no prediction heads (the v1 code)")
+    XCTAssertTrue(after.contains { $0.name == "F.mlp_2.3.weight" })
     let cancelled = cancelledBiasNames(model.networks)
     for (b, a) in zip(before, after) where !a.name.hasSuffix(".filt") {
       if cancelled.contains(a.name) { XCTAssertEqual(b.tensor.scalars, a.tensor.scalars, "\(a.name) moved"); continue }
@@ -88,7 +89,7 @@ final class EnCoTests: XCTestCase {
         sampler.patchIds(scores: scores, height: q.shape[2], width: q.shape[3], seed: o.seed,
                          key: [ModelRandomPurpose.dagSample.rawValue, 0, UInt64(p)], firstImage: 0)
       }
-      let q = try initial.f(decoder, patchIds: ids, predict: true, context: context)
+      let q = try initial.f(decoder, patchIds: ids, predict: o.usesPredictor, context: context)
       let k = try initial.f(encoder, patchIds: ids, predict: false, context: context)
       var sum = 0.0
       for p in 0..<pairs {
@@ -196,7 +197,9 @@ final class EnCoTests: XCTestCase {
                    { $0.noPredictor = true }, { $0.loss = .byol }] {
       let (model, losses) = try train(tiny(change), steps: 1)
       XCTAssertTrue(losses[0].allSatisfy { $0.value.isFinite }, "\(model.options.prjNorm) \(model.options.loss)")
-      XCTAssertEqual(model.f.predictors.isEmpty, model.options.noPredictor)
+      XCTAssertEqual(model.f.predictors.isEmpty, !model.options.usesPredictor)
+      XCTAssertEqual(model.options.usesPredictor, model.options.loss == .byol && !model.options.noPredictor,
+                     "nce has no prediction head (the v1 code), byol has one unless --no-predictor")
     }
     XCTAssertEqual(try train(tiny { $0.loss = .byol }, steps: 1).0.trainingStatistics()[0].value, 0)
   }
