@@ -1,4 +1,5 @@
 import Distributed
+import Replicas
 import Tensors
 
 /// A small convolutional model: conv 3→4 (3×3, pad 1), ReLU, conv 4→2 (3×3, pad 1), MSE against a target.
@@ -36,14 +37,14 @@ enum GradientChecks {
       checks.check("N ranks × batch 2 give the gradient of 1 rank × batch 2N\(overlapped ? " (overlapped with backward)" : "")") {
         let model = SmallConvModel(seed: 100 + UInt64(rank))  // different on purpose: the broadcast must fix it
         try context.broadcastFromRoot(model.parameters)
-        try context.register(group: "small", parameters: model.parameters)
-        context.zeroGradients("small")
+        let group = try context.register(group: "small", parameters: model.parameters)
+        group.zeroGradients()
         let reference = model.clone()
         let (x, t) = SmallConvModel.batch(2 * size, seed: 7)
         let local = model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2))
-        if overlapped { try context.backward(local, synchronizing: "small") } else {
+        if overlapped { try context.backward(local, synchronizing: [group]) } else {
           try local.backward()
-          try context.synchronize("small")
+          try context.synchronize([group])
         }
         try reference.loss(x, t).backward()
         for ((name, p), (_, r)) in zip(model.parameters, reference.parameters) {
@@ -55,7 +56,9 @@ enum GradientChecks {
     checks.check("bucket layouts that differ between ranks are an error, not a hang") {
       let names = rank == 0 ? ["a", "b"] : ["a", "c"]
       let params = names.map { ($0, Tensor(zeros: [3]).requiringGrad()) }
-      do { try context.register(group: "mismatch", parameters: params) } catch is BucketLayoutMismatch { return nil }
+      do { _ = try context.register(group: "mismatch", parameters: params) } catch is BucketLayoutMismatch {
+        return nil
+      }
       return size == 1 ? nil : "register accepted different layouts"
     }
     checks.check("replica check names the first tensor that differs") {
@@ -78,12 +81,12 @@ enum GradientChecks {
 enum SmallModelTraining {
   static func checksumAfterTraining(context: MPIReplicaContext, steps: Int) throws -> String {
     let model = SmallConvModel(seed: 42)
-    try context.register(group: "train", parameters: model.parameters)
+    let group = try context.register(group: "train", parameters: model.parameters)
     let (rank, size) = (context.rank, context.size)
     for step in 0..<steps {
-      context.zeroGradients("train")
+      group.zeroGradients()
       let (x, t) = SmallConvModel.batch(2 * size, seed: 1000 + UInt64(step))
-      try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: "train")
+      try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: [group])
       for (_, p) in model.parameters {
         let w = p.storage.base, g = p.grad!.storage.base
         for i in 0..<p.count { w[i] -= 0.1 * g[i] }
