@@ -82,8 +82,8 @@ public final class CUT: TranslationModel {
   /// fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    guard let groups, preparedContext === context else {
-      preconditionFailure("CUT: call prepare(context:) with this context before trainStep")
+    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
+      preconditionFailure("CUT: call prepare(context:) with this context after dataDependentInitialize")
     }
     precondition(options.lambdaNCE == 0 || f.isBuilt, "CUT: call dataDependentInitialize before trainStep")
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
@@ -179,14 +179,10 @@ public final class CUT: TranslationModel {
     } else if options.nceIdt {
       result.nceY = 0
     }
-    try context.backward(lossG, synchronizing: [groups.g])
-    if let optimizerF, let f = groups.f {
-      try context.synchronize([f])
-      optimizerG.step()
-      optimizerF.step()
-    } else {
-      optimizerG.step()
-    }
+    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
+    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
+    optimizerG.step()
+    optimizerF?.step()
     (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }

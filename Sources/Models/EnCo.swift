@@ -103,8 +103,8 @@ public final class EnCo: TranslationModel {
   /// D update on the detached fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    guard let groups, preparedContext === context else {
-      preconditionFailure("EnCo: call prepare(context:) with this context before trainStep")
+    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
+      preconditionFailure("EnCo: call prepare(context:) with this context after dataDependentInitialize")
     }
     precondition(options.lambdaNCE == 0 || f.isBuilt, "EnCo: call dataDependentInitialize before trainStep")
     var realA = try batch.field("A"), realB = try batch.field("B")  // (n, inputNC, H, W), (n, outputNC, H, W)
@@ -202,14 +202,10 @@ public final class EnCo: TranslationModel {
         lossG = lossG + content.loss
       }
     }
-    try context.backward(lossG, synchronizing: [groups.g])
-    if let optimizerF, let f = groups.f {
-      try context.synchronize([f])
-      optimizerG.step()
-      optimizerF.step()
-    } else {
-      optimizerG.step()
-    }
+    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
+    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
+    optimizerG.step()
+    optimizerF?.step()
     (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }
