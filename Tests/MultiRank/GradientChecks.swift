@@ -53,6 +53,48 @@ enum GradientChecks {
         return nil
       }
     }
+    for order in [["conv1", "conv2"], ["conv2", "conv1"]] {
+      checks.check("one backward overlapping two groups (\(order.joined(separator: ", "))) = 1 rank × batch 2N") {
+        let model = SmallConvModel(seed: 200)
+        let groups = try order.map { layer in
+          try context.register(group: layer, parameters: model.parameters.filter { $0.0.hasPrefix(layer + ".") })
+        }
+        for g in groups { g.zeroGradients() }
+        let reference = model.clone()
+        let (x, t) = SmallConvModel.batch(2 * size, seed: 8)
+        try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: groups)
+        try reference.loss(x, t).backward()
+        for ((name, p), (_, r)) in zip(model.parameters, reference.parameters) {
+          if let e = compare(p.grad!, r.grad!, rtol: 1e-5, atol: 1e-7, name) { return e }
+        }
+        return nil
+      }
+    }
+    checks.check("a group handle this context did not issue is refused on every rank, before any collective") {
+      let model = SmallConvModel(seed: 300)
+      let own = try context.register(group: "own", parameters: model.parameters)
+      let otherMPI = MPIReplicaContext(context.communicator, bucketCapBytes: 256)
+      let foreign = [try otherMPI.register(group: "own", parameters: model.clone().parameters),
+                     try LocalReplicaContext().register(group: "own", parameters: model.clone().parameters)]
+      own.zeroGradients()
+      let (x, t) = SmallConvModel.batch(2 * size, seed: 9)
+      for handle in foreign {
+        do {
+          try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: [own, handle])
+          return "backward accepted a handle from another context"
+        } catch let e as GradientGroupError where e == .notRegistered(group: "own") {}
+        do { try context.synchronize([handle]); return "synchronize accepted a handle from another context" }
+        catch let e as GradientGroupError where e == .notRegistered(group: "own") {}
+      }
+      if let touched = model.parameters.first(where: { $0.1.grad!.scalars.contains { $0 != 0 } }) {
+        return "a refused backward changed the gradient of \(touched.0)"
+      }
+      let replaced = try context.register(group: "own", parameters: model.parameters)
+      do { try context.synchronize([own]); return "synchronize accepted a replaced handle" }
+      catch let e as GradientGroupError where e == .replaced(group: "own") {}
+      try context.synchronize([replaced])
+      return nil
+    }
     checks.check("bucket layouts that differ between ranks are an error, not a hang") {
       let names = rank == 0 ? ["a", "b"] : ["a", "c"]
       let params = names.map { ($0, Tensor(zeros: [3]).requiringGrad()) }
