@@ -5,6 +5,9 @@ import Tensors
 /// the name is for messages and is part of the bucket layout that ranks compare when the group is registered.
 public final class GradientGroup {
   public let name: String
+  // NOTE: no optimiser here. Optimisers exist before any group (the trainer loads and broadcasts their state before
+  // `prepare(context:)` registers the groups), so a group could only hold a second reference to the model's, which
+  // the model's `optimizers` must still list for checkpoints and schedules.
   package let buckets: GradientBuckets
   /// The registry that issued this handle (compared by identity only).
   fileprivate let issuer: AnyObject
