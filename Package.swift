@@ -25,26 +25,31 @@ let package = Package(
     // decode runs inside this C shim's setjmp. It also exposes zlib for the gzip'd IDX files of `data prepare`.
     .target(name: "CImageShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("z")]),
     .target(name: "Data", dependencies: ["Tensors", "CPNG", "CJPEG", "CImageShim"], swiftSettings: release),
-    .target(name: "Distributed", dependencies: ["Tensors", "NN", "CMPI"], swiftSettings: release),
-    .target(name: "Models", dependencies: ["Tensors", "NN", "Distributed"], swiftSettings: release),
+    // NOTE: the replica context protocol and its single-process implementation have a target without MPI, so that
+    // Models (and Training, and their tests) cannot reach MPI: only i2i and the multi-rank tests link Distributed.
+    .target(name: "Replicas", dependencies: ["Tensors", "NN"], swiftSettings: release),
+    .target(name: "Distributed", dependencies: ["Tensors", "NN", "Replicas", "CMPI"], swiftSettings: release),
+    .target(name: "Models", dependencies: ["Tensors", "NN", "Replicas"], swiftSettings: release),
     .target(name: "Evaluation", dependencies: ["Tensors", "NN", "Data"], swiftSettings: release),
-    .target(name: "Training", dependencies: ["Tensors", "NN", "Data", "Distributed", "Models"], swiftSettings: release),
+    .target(name: "Training", dependencies: ["Tensors", "NN", "Data", "Replicas", "Models"], swiftSettings: release),
     .executableTarget(
       name: "i2i",
       dependencies: [
-        "Tensors", "NN", "Data", "Distributed", "Models", "Training", "Evaluation",
+        "Tensors", "NN", "Data", "Replicas", "Distributed", "Models", "Training", "Evaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: release),
 
-    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "Models", "NN", "Tensors"], path: "Tests/MultiRank"),
+    .executableTarget(name: "i2i-mpi-tests", dependencies: ["Distributed", "Replicas", "Models", "NN", "Tensors"],
+                     path: "Tests/MultiRank"),
     .target(name: "TestSupport", dependencies: ["Tensors", "NN"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "TestSupport"], exclude: ["Resources"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors", "Distributed", "TestSupport"]),
+    .testTarget(name: "ReplicasTests", dependencies: ["Replicas", "Tensors", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors", "Replicas", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Data", "NN", "Tensors", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Data", "Distributed", "NN", "Tensors", "TestSupport"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Data", "Replicas", "NN", "Tensors", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import CMPI
+import Replicas
 import Tensors
 
 /// Measures the gradient-synchronisation path against a plain `MPI_Allreduce` of the same buffer, in one run.
@@ -22,7 +23,7 @@ public enum AllReduceBenchmark {
     return try mebibytes.map { mib in
       let count = mib << 18
       let parameter = Tensor(zeros: [count]).requiringGrad()
-      try context.register(group: "bench-\(mib)", parameters: [("p", parameter)])
+      let group = try context.register(group: "bench-\(mib)", parameters: [("p", parameter)])
       let plain = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
       defer { plain.deallocate() }
       plain.initialize(repeating: 1)
@@ -37,7 +38,7 @@ public enum AllReduceBenchmark {
       func timeLayer() throws -> Double {
         try comm.barrier()
         let t = clock.now
-        try context.synchronize("bench-\(mib)")
+        try context.synchronize([group])
         return (clock.now - t).seconds
       }
       // NOTE: which of the two runs first alternates: the second of a pair measured up to 10% slower at 64 MiB

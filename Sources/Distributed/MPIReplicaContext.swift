@@ -1,4 +1,5 @@
 import Foundation
+import Replicas
 import Tensors
 
 /// The replica context over MPI. Every collective runs on one communication thread, in the order the training
@@ -7,7 +8,7 @@ import Tensors
 public final class MPIReplicaContext: ReplicaContext {
   public let communicator: Communicator
   private let worker = CommunicationThread(name: "i2i-mpi")
-  private var groups: [String: GradientBuckets] = [:]
+  private var groups = GradientGroupRegistry()
   public let bucketCapBytes: Int
   /// Seconds the last `backward(_:synchronizing:)` spent waiting for communication after backward finished,
   /// and seconds of communication it ran in all: 1 − wait/total is the fraction hidden behind backward.
@@ -27,7 +28,7 @@ public final class MPIReplicaContext: ReplicaContext {
   /// Runs `body` after every collective submitted before it, and waits for it.
   func collective<R>(_ body: @escaping () throws -> R) throws -> R { try worker.run(body) }
 
-  public func register(group: String, parameters: [(String, Tensor)]) throws {
+  public func register(group: String, parameters: [(String, Tensor)]) throws -> GradientGroup {
     let buckets = GradientBuckets(group: group, parameters: parameters, capBytes: bucketCapBytes)
     let comm = communicator
     let (low, high) = try collective { () -> (UInt64, UInt64) in
@@ -36,15 +37,8 @@ public final class MPIReplicaContext: ReplicaContext {
     guard low == high else { throw BucketLayoutMismatch(group: group) }
     // Backward accumulates g/N into the buckets, so their all-reduced sum is the mean gradient.
     for s in buckets.slots { s.parameter.node?.gradientScale = 1 / Float(size) }
-    groups[group] = buckets
+    return groups.issue(buckets)
   }
-
-  private func buckets(_ group: String) -> GradientBuckets {
-    guard let b = groups[group] else { preconditionFailure("parameter group '\(group)' was never registered") }
-    return b
-  }
-
-  public func zeroGradients(_ group: String) { buckets(group).zero() }
 
   private func reduceBucket(_ buckets: GradientBuckets, _ index: Int) throws {
     let storage = buckets.buffers[index]
@@ -52,25 +46,28 @@ public final class MPIReplicaContext: ReplicaContext {
     storage.markModified()
   }
 
-  public func synchronize(_ group: String) throws {
-    let b = buckets(group)
-    b.installGradientViews()
+  public func synchronize(_ groups: [GradientGroup]) throws {
+    let buckets = try self.groups.buckets(of: groups)
+    for b in buckets { b.installGradientViews() }
     guard size > 1 else { return }
-    try collective { for i in b.buffers.indices { try self.reduceBucket(b, i) } }
+    try collective { for b in buckets { for i in b.buffers.indices { try self.reduceBucket(b, i) } } }
   }
 
-  public func backward(_ loss: Tensor, synchronizing group: String) throws {
-    let b = buckets(group)
-    b.installGradientViews()
+  public func backward(_ loss: Tensor, synchronizing groups: [GradientGroup]) throws {
+    let buckets = try self.groups.buckets(of: groups)
+    for b in buckets { b.installGradientViews() }
     guard size > 1 else { try loss.backward(); return }
-    var remaining = b.parameterCountPerBucket
+    // One sequence of buckets, the same on every rank: the groups as named, each group's buckets in index order.
+    // A bucket is submitted once it and every bucket before it in the sequence are complete.
+    let sequence = buckets.flatMap { b in b.buffers.indices.map { (buckets: b, index: $0) } }
+    let firstPosition = buckets.reduce(into: [0]) { $0.append($0.last! + $1.buffers.count) }
+    var remaining = buckets.flatMap(\.parameterCountPerBucket)
     var nextToSubmit = 0
     var communication = 0.0
     let clock = ContinuousClock()
-    // Buckets are submitted strictly in index order (the same on every rank) once each is complete.
     func submitReady() {
       while nextToSubmit < remaining.count && remaining[nextToSubmit] == 0 {
-        let i = nextToSubmit
+        let (b, i) = sequence[nextToSubmit]
         worker.submit {
           let t = clock.now
           try self.reduceBucket(b, i)
@@ -79,10 +76,13 @@ public final class MPIReplicaContext: ReplicaContext {
         nextToSubmit += 1
       }
     }
-    for s in b.slots {
-      s.parameter.node?.gradientReadyHook = { _ in remaining[s.bucket] -= 1; submitReady() }
+    for (k, b) in buckets.enumerated() {
+      for s in b.slots {
+        let position = firstPosition[k] + s.bucket
+        s.parameter.node?.gradientReadyHook = { _ in remaining[position] -= 1; submitReady() }
+      }
     }
-    defer { for s in b.slots { s.parameter.node?.gradientReadyHook = nil } }
+    defer { for b in buckets { for s in b.slots { s.parameter.node?.gradientReadyHook = nil } } }
     try loss.backward()
     // Parameters that got no gradient in this pass still take part (their slices hold zeros or old values).
     for i in remaining.indices { remaining[i] = 0 }

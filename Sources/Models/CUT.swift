@@ -1,4 +1,4 @@
-import Distributed
+import Replicas
 import NN
 import Tensors
 
@@ -28,6 +28,8 @@ public final class CUT: TranslationModel {
   let gan: GANLoss
   let nce: PatchNCELoss
   private weak var preparedContext: ReplicaContext?
+  /// The replica groups of G, D and F (F's only once it has parameters), from `prepare(context:)`.
+  private var groups: (g: GradientGroup, d: GradientGroup, f: GradientGroup?)?
   private var lastVisuals: [(name: String, image: Tensor)] = []
   private var lastStatistics: [(name: String, value: Double)] = []
 
@@ -70,9 +72,9 @@ public final class CUT: TranslationModel {
   }
 
   public func prepare(context: ReplicaContext) throws {
-    try context.register(group: "G", networks: [("G", g)])
-    try context.register(group: "D", networks: [("D", d)])
-    if optimizerF != nil { try context.register(group: "F", networks: [("F", f)]) }
+    groups = (try context.register(group: "G", networks: [("G", g)]),
+              try context.register(group: "D", networks: [("D", d)]),
+              optimizerF == nil ? nil : try context.register(group: "F", networks: [("F", f)]))
     preparedContext = context
   }
 
@@ -80,7 +82,9 @@ public final class CUT: TranslationModel {
   /// fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    precondition(preparedContext === context, "CUT: call prepare(context:) with this context before trainStep")
+    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
+      preconditionFailure("CUT: call prepare(context:) with this context after dataDependentInitialize")
+    }
     precondition(options.lambdaNCE == 0 || f.isBuilt, "CUT: call dataDependentInitialize before trainStep")
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
     let n = realA.shape[0]
@@ -91,9 +95,11 @@ public final class CUT: TranslationModel {
     let fakeB = fake.narrow(axis: 0, start: 0, length: n)
     let idtB = options.nceIdt ? fake.narrow(axis: 0, start: n, length: n) : nil
 
-    let (dReal, dFake) = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
+    let (dReal, dFake) = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), group: groups.d,
+                                                 context: context)
     let gStep = try updateGeneratorAndF(realA: realA, realB: realB, fakeB: fakeB, idtB: idtB, flipped: flipped,
-                                        realFeatures: realFeatures, step: step, context: context)
+                                        realFeatures: realFeatures, step: step, groups: (groups.g, groups.f),
+                                        context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
     if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
@@ -125,11 +131,11 @@ public final class CUT: TranslationModel {
   }
 
   /// L_D = ½·[GAN(D(fake), 0) + GAN(D(real), 1)]; backward averages group "D" over ranks; one Adam step.
-  private func updateDiscriminator(realB: Tensor, fakeB: Tensor,
+  private func updateDiscriminator(realB: Tensor, fakeB: Tensor, group: GradientGroup,
                                    context: ReplicaContext) throws -> (real: Double, fake: Double) {
-    context.zeroGradients("D")
+    group.zeroGradients()
     let lossFake = gan(d(fakeB), targetIsReal: false), lossReal = gan(d(realB), targetIsReal: true)
-    try context.backward((lossFake + lossReal) * 0.5, synchronizing: "D")
+    try context.backward((lossFake + lossReal) * 0.5, synchronizing: [group])
     optimizerD.step()
     return (Double(lossReal.item), Double(lossFake.item))
   }
@@ -143,12 +149,12 @@ public final class CUT: TranslationModel {
   /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
   /// `realFeatures`: G's detached features of [realA; realB] from the forward pass, or nil to encode them here.
   private func updateGeneratorAndF(realA: Tensor, realB: Tensor, fakeB: Tensor, idtB: Tensor?, flipped: Bool,
-                                   realFeatures: [Tensor]?, step: Int,
+                                   realFeatures: [Tensor]?, step: Int, groups: (g: GradientGroup, f: GradientGroup?),
                                    context: ReplicaContext) throws -> GeneratorStep {
     d.freeze()
     defer { d.unfreeze() }
-    context.zeroGradients("G")
-    if optimizerF != nil { context.zeroGradients("F") }
+    groups.g.zeroGradients()
+    groups.f?.zeroGradients()
     var result = GeneratorStep()
     let lossGAN = gan(d(fakeB), targetIsReal: true) * options.lambdaGAN
     var lossG = lossGAN
@@ -173,14 +179,10 @@ public final class CUT: TranslationModel {
     } else if options.nceIdt {
       result.nceY = 0
     }
-    try context.backward(lossG, synchronizing: "G")
-    if let optimizerF {
-      try context.synchronize("F")
-      optimizerG.step()
-      optimizerF.step()
-    } else {
-      optimizerG.step()
-    }
+    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
+    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
+    optimizerG.step()
+    optimizerF?.step()
     (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }

@@ -1,4 +1,4 @@
-import Distributed
+import Replicas
 import NN
 import Tensors
 
@@ -13,7 +13,7 @@ import Tensors
 ///        + λ_B·λ_idt·|G_A(B) − B|₁ + λ_A·λ_idt·|G_B(A) − A|₁          (identity, if λ_idt > 0)
 ///   L_DA = ½[GAN(D_A(B), 1) + GAN(D_A(pool_B(G_A(A))), 0)],  L_DB likewise with A and pool_A.
 ///
-/// One Adam optimiser updates both generators (group "G"), another both discriminators (group "D").
+/// One Adam optimiser updates both generators (replica group "G"), another both discriminators (group "D").
 public final class CycleGAN: TranslationModel {
   public let options: CycleGANOptions
   /// G_A: A → B, G_B: B → A, each (N, C, H, W) → (N, C, H, W).
@@ -25,6 +25,8 @@ public final class CycleGAN: TranslationModel {
   public let fakeAPool: ImagePool, fakeBPool: ImagePool
   let gan: GANLoss
   private weak var preparedContext: ReplicaContext?
+  /// The replica groups of both generators and of both discriminators, from `prepare(context:)`.
+  private var groups: (g: GradientGroup, d: GradientGroup)?
   private var lastVisuals: [(name: String, image: Tensor)] = []
 
   /// Builds the four networks, initialised from `options.seed` (the same on every rank), and their optimisers.
@@ -59,8 +61,8 @@ public final class CycleGAN: TranslationModel {
   public var optimizers: [(name: String, optimizer: any Optimizer)] { [("G", optimizerG), ("D", optimizerD)] }
 
   public func prepare(context: ReplicaContext) throws {
-    try context.register(group: "G", networks: [("G_A", gA), ("G_B", gB)])
-    try context.register(group: "D", networks: [("D_A", dA), ("D_B", dB)])
+    groups = (try context.register(group: "G", networks: [("G_A", gA), ("G_B", gB)]),
+              try context.register(group: "D", networks: [("D_A", dA), ("D_B", dB)]))
     preparedContext = context
   }
 
@@ -68,7 +70,9 @@ public final class CycleGAN: TranslationModel {
   /// discriminators on real images and pooled fakes (made before the generator update).
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    precondition(preparedContext === context, "CycleGAN: call prepare(context:) with this context before trainStep")
+    guard let groups, preparedContext === context else {
+      preconditionFailure("CycleGAN: call prepare(context:) with this context before trainStep")
+    }
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
     for (name, g) in [("G_A", gA), ("G_B", gB)] {
       g.rekeyDropout(seed: options.seed,
@@ -78,9 +82,9 @@ public final class CycleGAN: TranslationModel {
     let fakeB = gA(realA), recA = gB(fakeB)
     let fakeA = gB(realB), recB = gA(fakeA)
     let g = try updateGenerators(realA: realA, realB: realB, fakeA: fakeA, fakeB: fakeB, recA: recA, recB: recB,
-                                 context: context)
+                                 group: groups.g, context: context)
     let d = try updateDiscriminators(realA: realA, realB: realB, fakeA: fakeA.detached(), fakeB: fakeB.detached(),
-                                     step: step, context: context)
+                                     step: step, group: groups.d, context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("rec_A", recA.detached())]
     if let idtB = g.idtB { lastVisuals.append(("idt_B", idtB)) }
@@ -103,10 +107,10 @@ public final class CycleGAN: TranslationModel {
 
   /// L_G (see the type's summary) with D_A and D_B frozen; backward averages group "G" over ranks; one Adam step.
   private func updateGenerators(realA: Tensor, realB: Tensor, fakeA: Tensor, fakeB: Tensor, recA: Tensor, recB: Tensor,
-                                context: ReplicaContext) throws -> GeneratorStep {
+                                group: GradientGroup, context: ReplicaContext) throws -> GeneratorStep {
     dA.freeze(); dB.freeze()
     defer { dA.unfreeze(); dB.unfreeze() }
-    context.zeroGradients("G")
+    group.zeroGradients()
     let (lambdaA, lambdaB, lambdaIdt) = (options.lambdaA, options.lambdaB, options.lambdaIdentity)
     var result = GeneratorStep()
     var identity: Tensor?
@@ -121,7 +125,7 @@ public final class CycleGAN: TranslationModel {
     let cycleA = l1Loss(recA, realA) * lambdaA, cycleB = l1Loss(recB, realB) * lambdaB
     var lossG = ganA + ganB + cycleA + cycleB
     if let identity { lossG = lossG + identity }
-    try context.backward(lossG, synchronizing: "G")
+    try context.backward(lossG, synchronizing: [group])
     optimizerG.step()
     (result.ganA, result.ganB) = (Double(ganA.item), Double(ganB.item))
     (result.cycleA, result.cycleB) = (Double(cycleA.item), Double(cycleB.item))
@@ -130,11 +134,11 @@ public final class CycleGAN: TranslationModel {
 
   /// L_DA + L_DB on real images and pooled fakes; backward averages group "D" over ranks; one Adam step.
   private func updateDiscriminators(realA: Tensor, realB: Tensor, fakeA: Tensor, fakeB: Tensor, step: Int,
-                                    context: ReplicaContext) throws -> (dA: Double, dB: Double) {
-    context.zeroGradients("D")
+                                    group: GradientGroup, context: ReplicaContext) throws -> (dA: Double, dB: Double) {
+    group.zeroGradients()
     let lossDA = discriminatorLoss(dA, real: realB, fake: fakeBPool.query(fakeB, step: step, rank: context.rank))
     let lossDB = discriminatorLoss(dB, real: realA, fake: fakeAPool.query(fakeA, step: step, rank: context.rank))
-    try context.backward(lossDA + lossDB, synchronizing: "D")
+    try context.backward(lossDA + lossDB, synchronizing: [group])
     optimizerD.step()
     return (Double(lossDA.item), Double(lossDB.item))
   }

@@ -1,4 +1,4 @@
-import Distributed
+import Replicas
 import NN
 import Tensors
 
@@ -37,6 +37,8 @@ public final class EnCo: TranslationModel {
   let nce: PatchNCELoss
   let sampler: DAGSampler
   private weak var preparedContext: ReplicaContext?
+  /// The replica groups of G, D and F (F's only once it has parameters), from `prepare(context:)`.
+  private var groups: (g: GradientGroup, d: GradientGroup, f: GradientGroup?)?
   private var lastVisuals: [(name: String, image: Tensor)] = []
   private var lastStatistics: [(name: String, value: Double)] = []
 
@@ -92,9 +94,9 @@ public final class EnCo: TranslationModel {
   }
 
   public func prepare(context: ReplicaContext) throws {
-    try context.register(group: "G", networks: [("G", g)])
-    try context.register(group: "D", networks: [("D", d)])
-    if optimizerF != nil { try context.register(group: "F", networks: [("F", f)]) }
+    groups = (try context.register(group: "G", networks: [("G", g)]),
+              try context.register(group: "D", networks: [("D", d)]),
+              optimizerF == nil ? nil : try context.register(group: "F", networks: [("F", f)]))
     preparedContext = context
   }
 
@@ -102,7 +104,9 @@ public final class EnCo: TranslationModel {
   /// D update on the detached fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    precondition(preparedContext === context, "EnCo: call prepare(context:) with this context before trainStep")
+    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
+      preconditionFailure("EnCo: call prepare(context:) with this context after dataDependentInitialize")
+    }
     precondition(options.lambdaNCE == 0 || f.isBuilt, "EnCo: call dataDependentInitialize before trainStep")
     var realA = try batch.field("A"), realB = try batch.field("B")  // (n, inputNC, H, W), (n, outputNC, H, W)
     let n = realA.shape[0]
@@ -117,9 +121,9 @@ public final class EnCo: TranslationModel {
     let idtB = identity ? fake.narrow(axis: 0, start: n, length: n) : nil
     let ownFeatures = identity ? features.map { $0.narrow(axis: 0, start: 0, length: n) } : features
 
-    let dStep = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
+    let dStep = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), group: groups.d, context: context)
     let gStep = try updateGeneratorAndF(realB: realB, fakeB: fakeB, idtB: idtB, features: ownFeatures, step: step,
-                                        context: context)
+                                        groups: (groups.g, groups.f), context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
     if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
@@ -160,11 +164,12 @@ public final class EnCo: TranslationModel {
   }
 
   /// L_D = ½·[GAN(D(fake), 0) + GAN(D(real), 1)]; backward averages group "D" over ranks; one Adam step.
-  private func updateDiscriminator(realB: Tensor, fakeB: Tensor, context: ReplicaContext) throws -> DiscriminatorStep {
-    context.zeroGradients("D")
+  private func updateDiscriminator(realB: Tensor, fakeB: Tensor, group: GradientGroup,
+                                   context: ReplicaContext) throws -> DiscriminatorStep {
+    group.zeroGradients()
     let scoresFake = d(fakeB), scoresReal = d(realB)
     let lossFake = gan(scoresFake, targetIsReal: false), lossReal = gan(scoresReal, targetIsReal: true)
-    try context.backward((lossFake + lossReal) * 0.5, synchronizing: "D")
+    try context.backward((lossFake + lossReal) * 0.5, synchronizing: [group])
     optimizerD.step()
     return DiscriminatorStep(real: Double(lossReal.item), fake: Double(lossFake.item),
                              scoresFake: scoresFake.detached(), scoresReal: scoresReal.detached())
@@ -177,11 +182,12 @@ public final class EnCo: TranslationModel {
 
   /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
   private func updateGeneratorAndF(realB: Tensor, fakeB: Tensor, idtB: Tensor?, features: [Tensor], step: Int,
+                                   groups: (g: GradientGroup, f: GradientGroup?),
                                    context: ReplicaContext) throws -> GeneratorStep {
     d.freeze()
     defer { d.unfreeze() }
-    context.zeroGradients("G")
-    if optimizerF != nil { context.zeroGradients("F") }
+    groups.g.zeroGradients()
+    groups.f?.zeroGradients()
     var result = GeneratorStep()
     let scores = d(fakeB)
     let lossGAN = gan(scores, targetIsReal: true) * options.lambdaGAN
@@ -197,14 +203,10 @@ public final class EnCo: TranslationModel {
         lossG = lossG + content.loss
       }
     }
-    try context.backward(lossG, synchronizing: "G")
-    if let optimizerF {
-      try context.synchronize("F")
-      optimizerG.step()
-      optimizerF.step()
-    } else {
-      optimizerG.step()
-    }
+    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
+    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
+    optimizerG.step()
+    optimizerF?.step()
     (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }

@@ -1,4 +1,4 @@
-import Distributed
+import Replicas
 import NN
 import Tensors
 

@@ -1,4 +1,4 @@
-import Distributed
+import Replicas
 import NN
 import Tensors
 
@@ -87,7 +87,7 @@ extension TranslationModel {
 
 extension ReplicaContext {
   /// Declares a parameter group made of whole networks, their parameters named "<network>.<parameter>".
-  public func register(group: String, networks: [(name: String, module: Module)]) throws {
+  public func register(group: String, networks: [(name: String, module: Module)]) throws -> GradientGroup {
     try register(group: group, parameters: networks.flatMap { net, module in
       module.namedParameters().map { ("\(net).\($0.name)", $0.tensor) }
     })

@@ -1,5 +1,5 @@
 import Data
-import Distributed
+import Replicas
 import Foundation
 import Models
 import NN

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Distributed
 import Foundation
+import Replicas
 import Tensors
 
 /// `mpirun -np 2 i2i bench allreduce`: the gradient all-reduce of the Swift layer against plain MPI_Allreduce,
@@ -44,14 +45,15 @@ enum OverlapMeasurement {
     var rng = RandomStream(seed: 3)
     let shapes: [[Int]] = [[64, 3, 3, 3], [128, 64, 3, 3], [128, 128, 3, 3], [3, 128, 3, 3]]
     let weights = shapes.map { (Tensor.randn($0, &rng) * 0.05).requiringGrad() }
-    try context.register(group: "overlap", parameters: weights.enumerated().map { ("conv\($0.offset).weight", $0.element) })
+    let group = try context.register(group: "overlap",
+                                     parameters: weights.enumerated().map { ("conv\($0.offset).weight", $0.element) })
     let x = Tensor.randn([2, 3, 32, 32], &rng)
     var waits = 0.0, total = 0.0
     for step in 0..<(steps + 1) {
-      context.zeroGradients("overlap")
+      group.zeroGradients()
       var h = x
       for (i, w) in weights.enumerated() { h = conv2d(h, w, nil, stride: 1, padding: 1); if i < 3 { h = relu(h) } }
-      try context.backward((h * h).mean(), synchronizing: "overlap")
+      try context.backward((h * h).mean(), synchronizing: [group])
       if step > 0 { waits += context.lastWaitSeconds; total += context.lastCommunicationSeconds }
     }
     return total > 0 ? max(0, 1 - waits / total) : 0

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Distributed
+import Replicas
 import Foundation
 import Models
 import Tensors

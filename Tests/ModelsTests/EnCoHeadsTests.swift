@@ -1,5 +1,5 @@
 import XCTest
-import Distributed
+import Replicas
 import Models
 import NN
 import Tensors

@@ -1,5 +1,5 @@
 import XCTest
-import Distributed
+import Replicas
 import Foundation
 import Models
 import Tensors
@@ -132,10 +132,9 @@ final class GatherStub: ReplicaContext {
   init(rank: Int, size: Int, everyone: Tensor) { (self.rank, self.size, self.everyone) = (rank, size, everyone) }
 
   func allGatherDetached(_ x: Tensor) throws -> Tensor { everyone.detached() }
-  func register(group: String, parameters: [(String, Tensor)]) throws { unused() }
-  func zeroGradients(_ group: String) { unused() }
-  func synchronize(_ group: String) throws { unused() }
-  func backward(_ loss: Tensor, synchronizing group: String) throws { unused() }
+  func register(group: String, parameters: [(String, Tensor)]) throws -> GradientGroup { unused() }
+  func synchronize(_ groups: [GradientGroup]) throws { unused() }
+  func backward(_ loss: Tensor, synchronizing groups: [GradientGroup]) throws { unused() }
   func allGather(_ x: Tensor) throws -> Tensor { unused() }
   func broadcastFromRoot(_ tensors: [(String, Tensor)]) throws { unused() }
   func broadcastBytesFromRoot(_ data: Data) throws -> Data { unused() }

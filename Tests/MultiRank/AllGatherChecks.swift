@@ -1,4 +1,5 @@
 import Distributed
+import Replicas
 import Tensors
 
 /// InfoNCE with cross-rank negatives: queries q = normalise(x·W), keys k = normalise(y·W) gathered from every rank
@@ -21,11 +22,11 @@ enum AllGatherChecks {
       let w0 = Tensor.randn([5, 4], &rng)
       let x = Tensor.randn([b * size, 5], &rng), y = Tensor.randn([b * size, 5], &rng)
       let w = w0.copy().requiringGrad()
-      try context.register(group: "nce", parameters: [("w", w)])
-      context.zeroGradients("nce")
+      let group = try context.register(group: "nce", parameters: [("w", w)])
+      group.zeroGradients()
       let local = try infoNCE(rows(x, b * rank, b), rows(y, b * rank, b), w, gather: context.allGather, offset: b * rank)
       try local.backward()
-      try context.synchronize("nce")
+      try context.synchronize([group])
       let wRef = w0.copy().requiringGrad()
       let global = try infoNCE(x, y, wRef, gather: { $0 }, offset: 0)
       try global.backward()

@@ -1,4 +1,5 @@
 import Distributed
+import Replicas
 import Models
 import NN
 import Tensors
@@ -35,15 +36,13 @@ enum EnCoChecks {
 
     let synced = SynchronizedBatchNorm1d(channels, affine: affine)
     if affine { synced.weight!.assign(gamma); synced.bias!.assign(beta) }
-    let group = "sync-bn"
-    if affine {
-      try context.register(group: group, parameters: synced.namedParameters().map { ($0.name, $0.tensor) })
-      context.zeroGradients(group)
-    }
+    let group = affine ? try context.register(group: "sync-bn",
+                                              parameters: synced.namedParameters().map { ($0.name, $0.tensor) }) : nil
+    group?.zeroGradients()
     let mine = rows(x, rowsPerRank * rank, rowsPerRank).requiringGrad()
     let y = try synced(mine, context: context)
     let loss = (y * rows(gy, rowsPerRank * rank, rowsPerRank)).sum()
-    if affine { try context.backward(loss, synchronizing: group) } else { try loss.backward() }
+    if let group { try context.backward(loss, synchronizing: [group]) } else { try loss.backward() }
 
     let plain = BatchNorm1d(channels, affine: affine)
     if affine { plain.weight!.assign(gamma); plain.bias!.assign(beta) }

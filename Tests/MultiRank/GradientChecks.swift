@@ -1,4 +1,5 @@
 import Distributed
+import Replicas
 import Tensors
 
 /// A small convolutional model: conv 3→4 (3×3, pad 1), ReLU, conv 4→2 (3×3, pad 1), MSE against a target.
@@ -36,14 +37,14 @@ enum GradientChecks {
       checks.check("N ranks × batch 2 give the gradient of 1 rank × batch 2N\(overlapped ? " (overlapped with backward)" : "")") {
         let model = SmallConvModel(seed: 100 + UInt64(rank))  // different on purpose: the broadcast must fix it
         try context.broadcastFromRoot(model.parameters)
-        try context.register(group: "small", parameters: model.parameters)
-        context.zeroGradients("small")
+        let group = try context.register(group: "small", parameters: model.parameters)
+        group.zeroGradients()
         let reference = model.clone()
         let (x, t) = SmallConvModel.batch(2 * size, seed: 7)
         let local = model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2))
-        if overlapped { try context.backward(local, synchronizing: "small") } else {
+        if overlapped { try context.backward(local, synchronizing: [group]) } else {
           try local.backward()
-          try context.synchronize("small")
+          try context.synchronize([group])
         }
         try reference.loss(x, t).backward()
         for ((name, p), (_, r)) in zip(model.parameters, reference.parameters) {
@@ -52,10 +53,54 @@ enum GradientChecks {
         return nil
       }
     }
+    for order in [["conv1", "conv2"], ["conv2", "conv1"]] {
+      checks.check("one backward overlapping two groups (\(order.joined(separator: ", "))) = 1 rank × batch 2N") {
+        let model = SmallConvModel(seed: 200)
+        let groups = try order.map { layer in
+          try context.register(group: layer, parameters: model.parameters.filter { $0.0.hasPrefix(layer + ".") })
+        }
+        for g in groups { g.zeroGradients() }
+        let reference = model.clone()
+        let (x, t) = SmallConvModel.batch(2 * size, seed: 8)
+        try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: groups)
+        try reference.loss(x, t).backward()
+        for ((name, p), (_, r)) in zip(model.parameters, reference.parameters) {
+          if let e = compare(p.grad!, r.grad!, rtol: 1e-5, atol: 1e-7, name) { return e }
+        }
+        return nil
+      }
+    }
+    checks.check("a group handle this context did not issue is refused on every rank, before any collective") {
+      let model = SmallConvModel(seed: 300)
+      let own = try context.register(group: "own", parameters: model.parameters)
+      let otherMPI = MPIReplicaContext(context.communicator, bucketCapBytes: 256)
+      let foreign = [try otherMPI.register(group: "own", parameters: model.clone().parameters),
+                     try LocalReplicaContext().register(group: "own", parameters: model.clone().parameters)]
+      own.zeroGradients()
+      let (x, t) = SmallConvModel.batch(2 * size, seed: 9)
+      for handle in foreign {
+        do {
+          try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: [own, handle])
+          return "backward accepted a handle from another context"
+        } catch let e as GradientGroupError where e == .notRegistered(group: "own") {}
+        do { try context.synchronize([handle]); return "synchronize accepted a handle from another context" }
+        catch let e as GradientGroupError where e == .notRegistered(group: "own") {}
+      }
+      if let touched = model.parameters.first(where: { $0.1.grad!.scalars.contains { $0 != 0 } }) {
+        return "a refused backward changed the gradient of \(touched.0)"
+      }
+      let replaced = try context.register(group: "own", parameters: model.parameters)
+      do { try context.synchronize([own]); return "synchronize accepted a replaced handle" }
+      catch let e as GradientGroupError where e == .replaced(group: "own") {}
+      try context.synchronize([replaced])
+      return nil
+    }
     checks.check("bucket layouts that differ between ranks are an error, not a hang") {
       let names = rank == 0 ? ["a", "b"] : ["a", "c"]
       let params = names.map { ($0, Tensor(zeros: [3]).requiringGrad()) }
-      do { try context.register(group: "mismatch", parameters: params) } catch is BucketLayoutMismatch { return nil }
+      do { _ = try context.register(group: "mismatch", parameters: params) } catch is BucketLayoutMismatch {
+        return nil
+      }
       return size == 1 ? nil : "register accepted different layouts"
     }
     checks.check("replica check names the first tensor that differs") {
@@ -78,12 +123,12 @@ enum GradientChecks {
 enum SmallModelTraining {
   static func checksumAfterTraining(context: MPIReplicaContext, steps: Int) throws -> String {
     let model = SmallConvModel(seed: 42)
-    try context.register(group: "train", parameters: model.parameters)
+    let group = try context.register(group: "train", parameters: model.parameters)
     let (rank, size) = (context.rank, context.size)
     for step in 0..<steps {
-      context.zeroGradients("train")
+      group.zeroGradients()
       let (x, t) = SmallConvModel.batch(2 * size, seed: 1000 + UInt64(step))
-      try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: "train")
+      try context.backward(model.loss(rows(x, 2 * rank, 2), rows(t, 2 * rank, 2)), synchronizing: [group])
       for (_, p) in model.parameters {
         let w = p.storage.base, g = p.grad!.storage.base
         for i in 0..<p.count { w[i] -= 0.1 * g[i] }

@@ -1,4 +1,5 @@
 import Distributed
+import Replicas
 import Models
 import NN
 import Tensors
@@ -31,10 +32,10 @@ enum PatchNCEChecks {
         let mine = rows(xq, imagesPerRank * rank, imagesPerRank).requiringGrad()
         let (local, f) = try loss(mine, rows(xk, imagesPerRank * rank, imagesPerRank), images: imagesPerRank,
                                   distributed, context: context)
-        let group = "patchnce-\(distributed)"
-        try context.register(group: group, parameters: f.namedParameters().map { ($0.name, $0.tensor) })
-        context.zeroGradients(group)
-        try context.backward(local, synchronizing: group)
+        let group = try context.register(group: "patchnce-\(distributed)",
+                                         parameters: f.namedParameters().map { ($0.name, $0.tensor) })
+        group.zeroGradients()
+        try context.backward(local, synchronizing: [group])
 
         let all = xq.copy().requiringGrad()
         let (global, fRef) = try loss(all, xk, images: n, reference, context: LocalReplicaContext())

@@ -3,20 +3,22 @@ import Tensors
 
 /// One process, no MPI: the context for tests, laptops and single-process runs.
 public final class LocalReplicaContext: ReplicaContext {
-  private var groups: [String: GradientBuckets] = [:]
+  private var groups = GradientGroupRegistry()
   public init() {}
 
   public var rank: Int { 0 }
   public var size: Int { 1 }
 
-  public func register(group: String, parameters: [(String, Tensor)]) throws {
-    groups[group] = GradientBuckets(group: group, parameters: parameters)
+  public func register(group: String, parameters: [(String, Tensor)]) throws -> GradientGroup {
+    groups.issue(GradientBuckets(group: group, parameters: parameters))
   }
-  public func zeroGradients(_ group: String) { groups[group]?.zero() }
-  public func synchronize(_ group: String) throws { groups[group]?.installGradientViews() }
-  public func backward(_ loss: Tensor, synchronizing group: String) throws {
+  public func synchronize(_ groups: [GradientGroup]) throws {
+    for b in try self.groups.buckets(of: groups) { b.installGradientViews() }
+  }
+  public func backward(_ loss: Tensor, synchronizing groups: [GradientGroup]) throws {
+    let buckets = try self.groups.buckets(of: groups)
     try loss.backward()
-    try synchronize(group)
+    for b in buckets { b.installGradientViews() }
   }
   public func allGather(_ x: Tensor) throws -> Tensor { x }
   public func allGatherDetached(_ x: Tensor) throws -> Tensor { x.detached() }

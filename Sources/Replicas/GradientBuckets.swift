@@ -8,21 +8,21 @@ import Tensors
 /// The layout is a pure function of the parameter list: parameters are taken in reverse order (the order backward
 /// produces their gradients) and packed greedily into buckets of at most `capBytes` (a parameter larger than the
 /// cap gets a bucket of its own). Every rank therefore builds the same layout; `layoutHash` lets them check.
-public final class GradientBuckets {
-  public struct Slot {
-    public let name: String
-    public let parameter: Tensor
-    public let bucket: Int
-    public let offset: Int
+package final class GradientBuckets {
+  package struct Slot {
+    package let name: String
+    package let parameter: Tensor
+    package let bucket: Int
+    package let offset: Int
   }
 
-  public let group: String
-  public let slots: [Slot]
+  package let group: String
+  package let slots: [Slot]
   /// Bucket buffers (element counts = sum of their parameters' counts).
-  public let buffers: [TensorStorage]
-  public let layoutHash: UInt64
+  package let buffers: [TensorStorage]
+  package let layoutHash: UInt64
 
-  public init(group: String, parameters: [(String, Tensor)], capBytes: Int = 25 << 20) {
+  package init(group: String, parameters: [(String, Tensor)], capBytes: Int = 25 << 20) {
     precondition(capBytes > 0, "bucket cap must be positive")
     let cap = max(1, capBytes / MemoryLayout<Float>.stride)
     var bucketSizes: [Int] = []
@@ -50,7 +50,7 @@ public final class GradientBuckets {
   }
 
   /// Points every parameter's `.grad` at its slice of its bucket (existing gradient values are kept).
-  public func installGradientViews() {
+  package func installGradientViews() {
     for s in slots {
       let base = buffers[s.bucket].base + s.offset
       if let g = s.parameter.grad, g.storage.base != base { base.update(from: g.storage.base, count: s.parameter.count) }
@@ -63,13 +63,13 @@ public final class GradientBuckets {
   }
 
   /// Zeroes every gradient (the bucket buffers), keeping the views.
-  public func zero() {
+  package func zero() {
     installGradientViews()
     for b in buffers { b.buffer.update(repeating: 0); b.markModified() }
   }
 
-  /// Parameters per bucket, for `bucket(containing:)` counting in the overlap path.
-  var parameterCountPerBucket: [Int] {
+  /// Parameters per bucket, counted down by the overlap path as their gradients complete.
+  package var parameterCountPerBucket: [Int] {
     var n = [Int](repeating: 0, count: buffers.count)
     for s in slots { n[s.bucket] += 1 }
     return n
@@ -78,7 +78,7 @@ public final class GradientBuckets {
 
 extension FNV1a64 {
   /// A name in a layout fingerprint: its UTF-8 bytes, then 0xff as 8 bytes (so "ab" + "c" ≠ "a" + "bc").
-  mutating func add(_ s: String) { add(bytes: s.utf8); add(littleEndian: 0xff) }
-  mutating func add(_ x: UInt64) { add(littleEndian: x) }
-  mutating func add(_ p: UnsafeBufferPointer<Float>) { for x in p { add(littleEndian: UInt64(x.bitPattern)) } }
+  package mutating func add(_ s: String) { add(bytes: s.utf8); add(littleEndian: 0xff) }
+  package mutating func add(_ x: UInt64) { add(littleEndian: x) }
+  package mutating func add(_ p: UnsafeBufferPointer<Float>) { for x in p { add(littleEndian: UInt64(x.bitPattern)) } }
 }
