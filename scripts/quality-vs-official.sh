@@ -50,10 +50,13 @@ score() {  # score SIDE MODEL SEED DIRECTION FOLDER CLASS REAL
 for model in $MODELS; do
   for seed in $SEEDS; do
     name=$model-seed$seed
-    # i2i, as make run
-    rm -rf "$OUT/i2i/$name"
-    $MPIRUN "$BIN" train $(i2i_model_args $model) $I2I_ARGS --seed "$seed" --name "$name" \
-      --checkpoints-dir "$OUT/i2i" >"$OUT/i2i-$name.log" 2>&1
+    # i2i, as make run (a finished run in OUT is kept: rerunning the script only redoes what is missing)
+    if [ ! -e "$OUT/i2i/$name/latest" ]; then
+      rm -rf "$OUT/i2i/$name"
+      $MPIRUN "$BIN" train $(i2i_model_args $model) $I2I_ARGS --seed "$seed" --name "$name" \
+        --checkpoints-dir "$OUT/i2i" >"$OUT/i2i-$name.log" 2>&1
+    fi
+    rm -rf "$OUT/i2i-results/$name"
     "$BIN" translate --checkpoint "$OUT/i2i/$name" --direction AtoB --input "$DATA/testA" \
       --output "$OUT/i2i-results/$name/AtoB" >>"$OUT/i2i-$name.log" 2>&1
     score i2i $model $seed AtoB "$OUT/i2i-results/$name/AtoB" ankle-boot "$DATA/testB"
@@ -64,13 +67,16 @@ for model in $MODELS; do
     fi
     # the official code
     repo=$(official_repo $model)
-    rm -rf "$OUT/official/$name" "$OUT/official-results/$name"
-    python3 scripts/run_official.py --repo "$repo" --seed "$seed" train.py $(official_model_args $model) \
-      $OFFICIAL_ARGS --name "$name" --checkpoints_dir "$OUT/official" >"$OUT/official-$name.log" 2>&1
+    if ! ls "$OUT/official/$name"/latest_net_G*.pth >/dev/null 2>&1; then
+      rm -rf "$OUT/official/$name"
+      python3 scripts/run_official.py --repo "$repo" --seed "$seed" train.py $(official_model_args $model) \
+        $OFFICIAL_ARGS --name "$name" --checkpoints_dir "$OUT/official" >"$OUT/official-$name.log" 2>&1
+    fi
+    rm -rf "$OUT/official-results/$name"
     python3 scripts/run_official.py --repo "$repo" --seed "$seed" test.py $(official_model_args $model) \
       --dataroot "$DATA" --input_nc 1 --output_nc 1 --load_size 32 --crop_size 32 --ngf 32 --ndf 32 \
       --netG resnet_6blocks --gpu_ids -1 --name "$name" --checkpoints_dir "$OUT/official" \
-      --results_dir "$OUT/official-results" --num_test 100 >>"$OUT/official-$name.log" 2>&1
+      --results_dir "$OUT/official-results" --num_test 100 >"$OUT/official-$name-test.log" 2>&1
     images="$OUT/official-results/$name/test_latest/images"
     score official $model $seed AtoB "$images/fake_B" ankle-boot "$DATA/testB"
     [ $model != cyclegan ] || score official $model $seed BtoA "$images/fake_A" sneaker "$DATA/testA"

@@ -14,6 +14,9 @@ Two things differ from `python SCRIPT ...` and both are said here so that a read
 - the CUT repository's unaligned dataset never converts to one channel (EnCo's does, when input_nc is 1), so
   `--input_nc 1` fails at the first convolution; its get_transform is given grayscale=True when input_nc and
   output_nc are 1, as EnCo's dataset does;
+- on a CPU the official train.py saves the DataParallel wrapper's state ("module." before every key: parallelize()
+  wraps the networks, and save_networks unwraps only when CUDA is there), which test.py then cannot load into the
+  bare network; a checkpoint whose keys all start with "module." is loaded without that prefix;
 - every InstanceNorm2d sees a contiguous incoming gradient (`work_around_instance_norm_backward` in
   make_step_parity.py): PyTorch 2.15's CPU InstanceNorm2d backward is wrong for channels-last strided gradients,
   which CUT's and EnCo's PatchSampleF produce, so without it the official G is trained on wrong gradients.
@@ -54,6 +57,18 @@ def default_amp_off():
     BaseOptions.parse = parse_with_amp
 
 
+def load_data_parallel_checkpoints_into_bare_networks():
+    import torch
+    load = torch.load
+
+    def load_unwrapped(*args, **kwargs):
+        state = load(*args, **kwargs)
+        if isinstance(state, dict) and state and all(isinstance(k, str) and k.startswith('module.') for k in state):
+            state = type(state)((k[len('module.'):], v) for k, v in state.items())
+        return state
+    torch.load = load_unwrapped
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 5 or args[0] != '--repo' or args[2] != '--seed' or args[4] not in ('train.py', 'test.py'):
@@ -71,6 +86,7 @@ def main():
     accept_batch_in_cycle_gan_initialize()
     load_gray_images_when_one_channel()
     default_amp_off()
+    load_data_parallel_checkpoints_into_bare_networks()
     runpy.run_path(script, run_name='__main__')
 
 
