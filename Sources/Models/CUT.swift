@@ -38,9 +38,7 @@ public final class CUT: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    g = Networks.generator(o.netG, inputNC: o.inputNC, outputNC: o.outputNC, ngf: o.ngf, norm: o.norm,
-                           useDropout: !o.noDropout, antialias: !o.noAntialias, antialiasUp: !o.noAntialiasUp)
-    Networks.initialize(g, name: "G", o.initType, gain: o.initGain, seed: o.seed)
+    g = Networks.oneSidedGenerator(o.network)
     d = Networks.discriminator(o.netD, inputNC: o.outputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm,
                                antialias: !o.noAntialias)
     Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
@@ -57,7 +55,7 @@ public final class CUT: TranslationModel {
     [("G", optimizerG), ("D", optimizerD)] + (optimizerF.map { [("F", $0)] } ?? [])
   }
 
-  public var loadsAtCropSizeWhileDecaying: Bool { true }
+  public static var loadsAtCropSizeWhileDecaying: Bool { true }
 
   /// Builds F's heads from the channels of G's features at `nceLayers` on the batch's first A image, initialised
   /// from the seed (so every rank builds the same F), and F's Adam. Nothing to build when λ_NCE = 0.
@@ -223,4 +221,12 @@ public final class CUT: TranslationModel {
   /// G(x) without gradient. CUT has one generator, trained in the direction the data set was read in
   /// (`--direction` swaps the folders), so `direction` does not choose a network.
   public func translate(_ x: Tensor, direction: Direction) -> Tensor { noGrad { g(x) } }
+}
+
+extension CUT {
+  /// Inference alone: G (no discriminator, no F, no optimiser), which translates AtoB only; nil for BtoA.
+  public static func translator(_ o: CUTOptions, direction: Direction) throws -> GeneratorTranslator? {
+    try o.validate()
+    return GeneratorTranslator.oneSided(o.network, direction: direction)
+  }
 }

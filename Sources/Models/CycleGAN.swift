@@ -33,20 +33,14 @@ public final class CycleGAN: TranslationModel {
   public init(_ options: CycleGANOptions) throws {
     try options.validate()
     let o = options
-    func generator(_ inputNC: Int, _ outputNC: Int, _ name: String) -> ResnetGenerator {
-      let g = Networks.generator(o.netG, inputNC: inputNC, outputNC: outputNC, ngf: o.ngf, norm: o.norm,
-                                 useDropout: !o.noDropout)
-      Networks.initialize(g, name: name, o.initType, gain: o.initGain, seed: o.seed)
-      return g
-    }
     func discriminator(_ inputNC: Int, _ name: String) -> NLayerDiscriminator {
       let d = Networks.discriminator(o.netD, inputNC: inputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm)
       Networks.initialize(d, name: name, o.initType, gain: o.initGain, seed: o.seed)
       return d
     }
     self.options = options
-    gA = generator(o.inputNC, o.outputNC, "G_A")
-    gB = generator(o.outputNC, o.inputNC, "G_B")
+    gA = Self.generator(o, direction: .aToB).network
+    gB = Self.generator(o, direction: .bToA).network
     dA = discriminator(o.outputNC, "D_A")
     dB = discriminator(o.inputNC, "D_B")
     optimizerG = o.optimizer.make(gA.parameters() + gB.parameters(), lr: o.lr, betas: (o.beta1, 0.999))
@@ -168,9 +162,24 @@ public final class CycleGAN: TranslationModel {
 
   public func visuals() -> [(name: String, image: Tensor)] { lastVisuals }
 
-  public func generatorName(for direction: Direction) -> String? { direction == .aToB ? "G_A" : "G_B" }
-
   public func translate(_ x: Tensor, direction: Direction) -> Tensor {
     noGrad { direction == .aToB ? gA(x) : gB(x) }
+  }
+}
+
+extension CycleGAN {
+  /// The generator that translates in `direction`, by checkpoint name: G_A (A → B) or G_B (B → A), initialised as
+  /// training initialises it.
+  public static func generator(_ o: CycleGANOptions,
+                               direction: Direction) -> (name: String, network: ResnetGenerator) {
+    let (name, inputNC, outputNC) = direction == .aToB ? ("G_A", o.inputNC, o.outputNC) : ("G_B", o.outputNC, o.inputNC)
+    return (name, Networks.generator(o.network, name: name, inputNC: inputNC, outputNC: outputNC, antialiased: false))
+  }
+
+  /// Inference in `direction` alone: that one generator (no discriminator, no optimiser, no pool).
+  public static func translator(_ o: CycleGANOptions, direction: Direction) throws -> GeneratorTranslator {
+    try o.validate()
+    let g = generator(o, direction: direction)
+    return GeneratorTranslator(generatorName: g.name, generator: g.network)
   }
 }

@@ -47,9 +47,7 @@ public final class EnCo: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    g = Networks.generator(o.netG, inputNC: o.inputNC, outputNC: o.outputNC, ngf: o.ngf, norm: o.norm,
-                           useDropout: !o.noDropout, antialias: !o.noAntialias, antialiasUp: !o.noAntialiasUp)
-    Networks.initialize(g, name: "G", o.initType, gain: o.initGain, seed: o.seed)
+    g = Networks.oneSidedGenerator(o.network)
     d = Networks.discriminator(o.netD, inputNC: o.outputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm,
                                antialias: !o.noAntialias)
     Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
@@ -67,7 +65,7 @@ public final class EnCo: TranslationModel {
     [("G", optimizerG), ("D", optimizerD)] + (optimizerF.map { [("F", $0)] } ?? [])
   }
 
-  public var loadsAtCropSizeWhileDecaying: Bool { true }
+  public static var loadsAtCropSizeWhileDecaying: Bool { true }
 
   public func beginEpoch(_ epoch: Int) { self.epoch = epoch }
 
@@ -256,4 +254,12 @@ public final class EnCo: TranslationModel {
 
   /// G(x) without gradient; EnCo has one generator, trained in the direction the data set was read in.
   public func translate(_ x: Tensor, direction: Direction) -> Tensor { noGrad { g(x) } }
+}
+
+extension EnCo {
+  /// Inference alone: G (no discriminator, no F, no optimiser), which translates AtoB only; nil for BtoA.
+  public static func translator(_ o: EnCoOptions, direction: Direction) throws -> GeneratorTranslator? {
+    try o.validate()
+    return GeneratorTranslator.oneSided(o.network, direction: direction)
+  }
 }

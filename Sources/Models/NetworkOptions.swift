@@ -103,6 +103,21 @@ public enum Networks {
                     blocks: architecture.residualBlocks, antialias: antialias, antialiasUp: antialiasUp)
   }
 
+  /// The generator `n` describes, called `name` (its checkpoint name), inputNC → outputNC, initialised as every
+  /// rank initialises it; `antialiased`: CUT's blur down- and upsampling unless `noAntialias` / `noAntialiasUp`.
+  public static func generator(_ n: NetworkOptions, name: String, inputNC: Int, outputNC: Int,
+                               antialiased: Bool) -> ResnetGenerator {
+    let g = generator(n.netG, inputNC: inputNC, outputNC: outputNC, ngf: n.ngf, norm: n.norm, useDropout: !n.noDropout,
+                      antialias: antialiased && !n.noAntialias, antialiasUp: antialiased && !n.noAntialiasUp)
+    initialize(g, name: name, n.initType, gain: n.initGain, seed: n.seed)
+    return g
+  }
+
+  /// G of the one-sided models (CUT, FastCUT, EnCo): inputNC → outputNC, antialiased, checkpoint name "G".
+  public static func oneSidedGenerator(_ n: NetworkOptions) -> ResnetGenerator {
+    generator(n, name: "G", inputNC: n.inputNC, outputNC: n.outputNC, antialiased: true)
+  }
+
   /// `--netD`: PatchGAN with 3 layers (`basic`) or `nLayers` (`n_layers`), antialiased for CUT (`antialias`).
   public static func discriminator(_ architecture: DiscriminatorArchitecture, inputNC: Int, ndf: Int, nLayers: Int,
                                    norm: NormKind, antialias: Bool = false) -> NLayerDiscriminator {

@@ -43,8 +43,9 @@ public protocol TranslationModel: AnyObject {
   func beginEpoch(_ epoch: Int)
 
   /// Whether, in the decay phase (epoch > n_epochs), the data set stops scale augmentation by loading at the crop
-  /// size (CUT and EnCo's unaligned data set do; CycleGAN's does not).
-  var loadsAtCropSizeWhileDecaying: Bool { get }
+  /// size (CUT and EnCo's unaligned data set do; CycleGAN's does not). A rule of the model kind, so that `i2i
+  /// translate` reads it without building the model.
+  static var loadsAtCropSizeWhileDecaying: Bool { get }
 
   /// Networks by their reference checkpoint name ("G_A", "G_B", "D_A", "D_B"), written as net_<name>.safetensors.
   var networks: [(name: String, module: Module)] { get }
@@ -70,19 +71,18 @@ public protocol TranslationModel: AnyObject {
   /// The images of the last step for sample pages, by reference name (real_A, fake_B, rec_A, idt_B, …), detached.
   func visuals() -> [(name: String, image: Tensor)]
 
-  /// The network that translates in `direction` (its checkpoint name, "G_A", "G"), or nil if the model cannot.
-  func generatorName(for direction: Direction) -> String?
-
-  /// Inference without gradient, in the networks' current mode: x (N, C, H, W) translated in `direction`.
+  /// Inference without gradient, in the networks' current mode: x (N, C, H, W) translated in `direction`. (`i2i
+  /// translate` builds a `Translator`, the generator alone, instead of the model.)
   func translate(_ x: Tensor, direction: Direction) -> Tensor
 }
 
 extension TranslationModel {
   public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {}
   public func beginEpoch(_ epoch: Int) {}
-  public var loadsAtCropSizeWhileDecaying: Bool { false }
+  public static var loadsAtCropSizeWhileDecaying: Bool { false }
+  /// The model kind's `loadsAtCropSizeWhileDecaying`.
+  public var loadsAtCropSizeWhileDecaying: Bool { Self.loadsAtCropSizeWhileDecaying }
   public func trainingStatistics() -> [(name: String, value: Double)] { [] }
-  public func generatorName(for direction: Direction) -> String? { direction == .aToB ? "G" : nil }
 }
 
 extension ReplicaContext {

@@ -1,14 +1,37 @@
 import Models
 
-/// Builds the model `--model` names from the training options; every model the trainer runs is listed here.
+/// Builds the model `--model` names from the training options, or for inference its generator alone; every model
+/// the trainer runs is listed here.
 public enum ModelCatalog {
   public static func make(_ o: TrainingOptions) throws -> any TranslationModel {
-    switch o.model {
-    case "cyclegan": return try CycleGAN(try cycleGANOptions(o))
-    case "cut", "fastcut": return try CUT(try cutOptions(o))
-    case "enco": return try EnCo(try enCoOptions(o))
+    switch try modelType(o.model) {
+    case is CycleGAN.Type: return try CycleGAN(try cycleGANOptions(o))
+    case is CUT.Type: return try CUT(try cutOptions(o))
+    case is EnCo.Type: return try EnCo(try enCoOptions(o))
+    case let type: preconditionFailure("ModelCatalog.make: no case for \(type)")
+    }
+  }
+
+  /// Inference alone for `o`'s model in `direction`: the generator(s) that translate, built as training builds them
+  /// (to be loaded from the checkpoint), and no discriminator, F or optimiser; nil if the model does not translate
+  /// `direction`.
+  public static func translator(_ o: TrainingOptions, direction: Direction) throws -> (any Translator)? {
+    switch try modelType(o.model) {
+    case is CycleGAN.Type: return try CycleGAN.translator(try cycleGANOptions(o), direction: direction)
+    case is CUT.Type: return try CUT.translator(try cutOptions(o), direction: direction)
+    case is EnCo.Type: return try EnCo.translator(try enCoOptions(o), direction: direction)
+    case let type: preconditionFailure("ModelCatalog.translator: no case for \(type)")
+    }
+  }
+
+  /// The model kind `--model` names, for its rules (`loadsAtCropSizeWhileDecaying`) without building it.
+  public static func modelType(_ name: String) throws -> any TranslationModel.Type {
+    switch name {
+    case "cyclegan": return CycleGAN.self
+    case "cut", "fastcut": return CUT.self
+    case "enco": return EnCo.self
     default:
-      throw TrainingOptionError(option: "--model", reason: "unknown model '\(o.model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
+      throw TrainingOptionError(option: "--model", reason: "unknown model '\(name)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }
   }
 

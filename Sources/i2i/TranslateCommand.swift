@@ -45,22 +45,16 @@ struct TranslateCommand: ParsableCommand {
     if threads > 0 { ComputeThreads.set(threads) }
     let direction = try Direction.parse(self.direction, option: "--direction")
     let (options, checkpointDirectory) = try resolveModel()
-    let translator = try ModelCatalog.make(options)
-    guard let generator = translator.generatorName(for: direction),
-          let network = translator.networks.first(where: { $0.name == generator })?.module else {
+    // Only the generator: no discriminator, F or optimiser is built.
+    guard let translator = try ModelCatalog.translator(options, direction: direction) else {
       throw ValidationError("--direction: \(options.model) does not translate \(direction.rawValue)")
     }
-    let weightsURL = checkpointDirectory?.appendingPathComponent("net_\(generator).safetensors")
-      ?? URL(fileURLWithPath: weights!)
-    // Only what translating reads must verify: a corrupt discriminator or optimiser file does not matter here.
-    if let checkpointDirectory {
-      _ = try CheckpointStore.verify(checkpointDirectory, only: ["train_opt.json", weightsURL.lastPathComponent])
-    }
-    do { try network.load(from: weightsURL) } catch { throw ValidationError("\(weightsURL.path): \(error)") }
+    let weightsURL = try loadNetworks(of: translator, checkpointDirectory: checkpointDirectory)
 
     let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
     let scaling = try InputScaling(preprocess, training: options,
-                                   modelDecaysAtCropSize: translator.loadsAtCropSizeWhileDecaying,
+                                   modelDecaysAtCropSize: try ModelCatalog.modelType(options.model)
+                                     .loadsAtCropSizeWhileDecaying,
                                    fromCheckpoint: checkpointDirectory != nil)
     print("translate: \(scaling.summary)")
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
@@ -73,7 +67,7 @@ struct TranslateCommand: ParsableCommand {
       let field = try images.sample(SampleSlot(epoch: 0, position: i, index: i), seed: 0).fields["A"]!
       let prepared = try scaling.input(field.image, path: field.path)
       let x = prepared.tensor().reshape([1, inC, prepared.height, prepared.width])
-      let y = scaling.output(translator.translate(x, direction: direction), original: field.image)
+      let y = scaling.output(translator.translate(TranslationInput(image: x)), original: field.image)
       precondition(y.shape[1] == outC, "the generator made \(y.shape[1]) channels, expected \(outC)")
       let stem = URL(fileURLWithPath: field.path).deletingPathExtension().lastPathComponent
       let file = out.appendingPathComponent(stem + ".png")
@@ -82,6 +76,26 @@ struct TranslateCommand: ParsableCommand {
     }
     try writeIndex(rows, to: out, title: "\(options.model) \(direction.rawValue): \(weightsURL.path)")
     print("translated \(rows.count) images from \(input) into \(out.path) (index.html shows them)")
+  }
+
+  /// Loads the translator's networks from the checkpoint (net_<name>.safetensors, verified with train_opt.json and
+  /// nothing else: a corrupt discriminator or optimiser file does not matter here) or from --weights (one network);
+  /// returns the file of the generator, for the index page's title.
+  private func loadNetworks(of translator: any Translator, checkpointDirectory: URL?) throws -> URL {
+    let files = translator.networks.map { name, module in
+      (module, checkpointDirectory?.appendingPathComponent("net_\(name).safetensors") ?? URL(fileURLWithPath: weights!))
+    }
+    if let checkpointDirectory {
+      let needed = ["train_opt.json"] + files.map(\.1.lastPathComponent)
+      _ = try CheckpointStore.verify(checkpointDirectory, only: Set(needed))
+    } else if files.count != 1 {
+      throw ValidationError("--weights: a file holds one network, and this model translates with "
+                              + "\(translator.networks.map(\.name).joined(separator: ", ")); give --checkpoint DIR")
+    }
+    for (network, url) in files {
+      do { try network.load(from: url) } catch { throw ValidationError("\(url.path): \(error)") }
+    }
+    return files[0].1
   }
 
   /// The training options, from --checkpoint (and its verified directory) or from --weights and the flags.
