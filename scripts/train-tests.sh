@@ -144,16 +144,16 @@ $MPIRUN -np 2 $BIN train $args --name skipped --batch-size 4 --max-steps 40 --sk
   grep -q "warning: .*$(basename "$bad")" "$work/log"
 rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "corrupt image: skipped with a warning under --skip-bad-images" $rc
 
-echo "== translate shows a load-36/crop-32 generator its training scale, and gives outputs at the inputs' size"
+echo "== translate: native size by default; --preprocess auto shows a load-36/crop-32 generator its training scale"
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3 * 256 + $4 "x" $7 * 256 + $8}'; }  # IHDR width, height
 $BIN train $(small cyclegan) --load-size 36 --name scaled --max-steps 1 >"$work/log" 2>&1 &&
-  $BIN translate --checkpoint "$work/ck/scaled" --input data/fashion-shoes/testA --output "$work/tr-auto" >"$work/log" 2>&1 &&
+  $BIN translate --checkpoint "$work/ck/scaled" --input data/fashion-shoes/testA --output "$work/tr-auto" --preprocess auto >"$work/log" 2>&1 &&
   grep -q "resized by 36/32" "$work/log" &&
-  $BIN translate --checkpoint "$work/ck/scaled" --input data/fashion-shoes/testA --output "$work/tr-none" --preprocess none >"$work/log" 2>&1 &&
-  grep -q "native size (--preprocess none)" "$work/log" &&
+  $BIN translate --checkpoint "$work/ck/scaled" --input data/fashion-shoes/testA --output "$work/tr-none" >"$work/log" 2>&1 &&
+  grep -q "native size (--preprocess none" "$work/log" &&
   first=$(ls data/fashion-shoes/testA | head -1) &&
   [ "$(png_size "$work/tr-auto/$first")" = "$(png_size "data/fashion-shoes/testA/$first")" ] &&
   ! cmp -s "$work/tr-auto/$first" "$work/tr-none/$first"
-rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "translate: training scale by default, native with --preprocess none" $rc
+rc=$?; [ $rc -eq 0 ] || tail -3 "$work/log"; record "translate: native size by default, the training scale with --preprocess auto" $rc
 
 summary train-tests

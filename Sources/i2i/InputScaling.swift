@@ -6,7 +6,8 @@ import Training
 /// How `i2i translate` sizes an input for the generator (`--preprocess`), from the training run's options.
 ///
 /// Training with resize_and_crop resizes every image to L = --load-size and crops C = --crop-size: the generator
-/// learns objects L/C times larger than in the uncropped images. `auto` resizes each input by L/C (to a multiple of
+/// learns objects L/C times larger than in the uncropped images. `none` (the default) translates at native size;
+/// `auto` resizes each input by L/C (to a multiple of
 /// 4, as the generator needs), translates, and resizes the output back to the input's size, unless the run's last
 /// epochs already trained at scale 1 (the decay phase of --no-scale-aug-in-decay) or L = C.
 struct InputScaling {
@@ -30,7 +31,9 @@ struct InputScaling {
     switch mode {
     case .none:
       (self.mode, factor) = (.none, 1)
-      summary = "inputs at native size (--preprocess none)"
+      summary = "inputs at native size (--preprocess none)" + (scaleAugmented && !decayAtCropSize
+        ? "; the run trained on \(o.cropSize)-pixel crops of images resized to \(o.loadSize), and --preprocess auto "
+          + "would show inputs at that scale (it measured worse, BENCHMARKS.md)" : "")
     case .resizeAndCrop:
       (self.mode, factor) = (.resizeAndCrop, 1)
       summary = "each input resized to \(o.loadSize)×\(o.loadSize) and its centre \(o.cropSize)×\(o.cropSize) translated, as the reference test.py does"
