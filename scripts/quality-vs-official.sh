@@ -36,6 +36,7 @@ official_model_args() {  # the official options that choose the method (i2i's de
       --lr_D 2e-4 --flip_equivariance True --nce_layers 3,7,13,15,21,25 --num_patches 64 --warmup_epochs 2" ;;
   esac
 }
+official_test_args() { official_model_args "$1" | sed 's/--warmup_epochs [0-9]*//'; }  # a train.py option
 official_repo() { [ "$1" = enco ] && echo "$ENCO_REPO" || echo "$CUT_REPO"; }
 i2i_model_args() { [ "$1" = enco ] && echo "--model enco --warmup-epochs 2" || echo "--model $1"; }
 
@@ -73,7 +74,7 @@ for model in $MODELS; do
         $OFFICIAL_ARGS --name "$name" --checkpoints_dir "$OUT/official" >"$OUT/official-$name.log" 2>&1
     fi
     rm -rf "$OUT/official-results/$name"
-    python3 scripts/run_official.py --repo "$repo" --seed "$seed" test.py $(official_model_args $model) \
+    python3 scripts/run_official.py --repo "$repo" --seed "$seed" test.py $(official_test_args $model) \
       --dataroot "$DATA" --input_nc 1 --output_nc 1 --load_size 32 --crop_size 32 --ngf 32 --ndf 32 \
       --netG resnet_6blocks --gpu_ids -1 --name "$name" --checkpoints_dir "$OUT/official" \
       --results_dir "$OUT/official-results" --num_test 100 >"$OUT/official-$name-test.log" 2>&1
