@@ -1,3 +1,5 @@
+import NN
+
 /// CUT's options with the reference defaults (spec §3.9, `--CUT_mode CUT`): `--netG resnet_9blocks --netD basic
 /// --normG instance --normD instance --init_type xavier --init_gain 0.02 --no_dropout --gan_mode lsgan
 /// --lambda_GAN 1 --lambda_NCE 1 --nce_idt --nce_layers 0,4,8,12,16 --netF mlp_sample --netF_nc 256 --nce_T 0.07
@@ -37,7 +39,7 @@ public struct CUTOptions: HasNetworkOptions, Sendable {
   public static func parseLayers(_ text: String) throws -> [Int] {
     try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
       guard let i = Int(part.filter { !$0.isWhitespace }) else {
-        throw InvalidOption("--nce-layers", "'\(text)' is not a comma-separated list of layer indices")
+        throw OptionError("--nce-layers", "'\(text)' is not a comma-separated list of layer indices")
       }
       return i
     }
@@ -47,23 +49,23 @@ public struct CUTOptions: HasNetworkOptions, Sendable {
   public func validate() throws {
     try network.validate()
     for (name, value) in [("--netF-nc", netFNC), ("--num-patches", numPatches)] where value < 1 {
-      throw InvalidOption(name, "must be at least 1, got \(value)")
+      throw OptionError(name, "must be at least 1, got \(value)")
     }
     for (name, value) in [("--lambda-GAN", lambdaGAN), ("--lambda-NCE", lambdaNCE)] where !(value >= 0) {
-      throw InvalidOption(name, "must be ≥ 0, got \(value)")
+      throw OptionError(name, "must be ≥ 0, got \(value)")
     }
-    if !(nceT > 0) { throw InvalidOption("--nce-T", "must be > 0, got \(nceT)") }
+    if !(nceT > 0) { throw OptionError("--nce-T", "must be > 0, got \(nceT)") }
     let layers = ResnetGenerator.layerCount(blocks: network.netG.residualBlocks, antialias: !network.noAntialias,
                                             antialiasUp: !network.noAntialiasUp)
-    if lambdaNCE > 0 && nceLayers.isEmpty { throw InvalidOption("--nce-layers", "needs at least one layer") }
+    if lambdaNCE > 0 && nceLayers.isEmpty { throw OptionError("--nce-layers", "needs at least one layer") }
     if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
-      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
+      throw OptionError("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
     }
     if Set(nceLayers).count != nceLayers.count {
-      throw InvalidOption("--nce-layers", "lists a layer twice: \(nceLayers.map(String.init).joined(separator: ","))")
+      throw OptionError("--nce-layers", "lists a layer twice: \(nceLayers.map(String.init).joined(separator: ","))")
     }
     if nceIdt && network.inputNC != network.outputNC {
-      throw InvalidOption("--nce-idt", "the identity NCE feeds B images to G, so it needs --input-nc = --output-nc "
+      throw OptionError("--nce-idt", "the identity NCE feeds B images to G, so it needs --input-nc = --output-nc "
                             + "(got \(network.inputNC) and \(network.outputNC))")
     }
   }

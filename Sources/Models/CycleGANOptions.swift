@@ -1,3 +1,5 @@
+import NN
+
 /// CycleGAN's options with the reference defaults (spec §2.5): `--netG resnet_9blocks --netD basic --norm instance
 /// --init_type normal --init_gain 0.02 --no_dropout --gan_mode lsgan --pool_size 50 --lambda_A 10 --lambda_B 10
 /// --lambda_identity 0.5 --lr 0.0002 --beta1 0.5`.
@@ -20,9 +22,9 @@ public struct CycleGANOptions: HasNetworkOptions, Sendable {
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
     try network.validate()
-    if poolSize < 0 { throw InvalidOption("--pool-size", "must be ≥ 0, got \(poolSize)") }
+    if poolSize < 0 { throw OptionError("--pool-size", "must be ≥ 0, got \(poolSize)") }
     if lambdaIdentity > 0 && network.inputNC != network.outputNC {
-      throw InvalidOption("--lambda-identity", "the identity loss needs --input-nc = --output-nc "
+      throw OptionError("--lambda-identity", "the identity loss needs --input-nc = --output-nc "
                             + "(got \(network.inputNC) and \(network.outputNC)); set it to 0")
     }
   }

@@ -82,7 +82,7 @@ public final class EnCo: TranslationModel {
     for (p, pair) in pairs.enumerated() {
       let (k, q) = (features[p].shape, features[features.count - 1 - p].shape)
       guard k.dropFirst() == q.dropFirst() else {
-        throw InvalidOption("--nce-layers", "layers \(pair.encoder) and \(pair.decoder) are paired but give "
+        throw OptionError("--nce-layers", "layers \(pair.encoder) and \(pair.decoder) are paired but give "
                               + "features of shapes \(Array(k.dropFirst())) and \(Array(q.dropFirst()))")
       }
     }

@@ -1,3 +1,5 @@
+import NN
+
 /// `--enco-loss`: how EnCo compares a decoder patch with its encoder patch.
 public enum EnCoLossKind: String, OptionName, Sendable {
   /// The first paper's (arXiv 2211.10867 v1) patch-wise contrastive loss: PatchNCE with the decoder patch as the
@@ -67,33 +69,33 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   public func validate() throws {
     try network.validate()
     for (name, value) in [("--num-patches", numPatches), ("--oversample-ratio", oversampleRatio)] where value < 1 {
-      throw InvalidOption(name, "must be at least 1, got \(value)")
+      throw OptionError(name, "must be at least 1, got \(value)")
     }
-    if netFNC < 2 { throw InvalidOption("--netF-nc", "must be at least 2, got \(netFNC)") }
+    if netFNC < 2 { throw OptionError("--netF-nc", "must be at least 2, got \(netFNC)") }
     for (name, value) in [("--lambda-GAN", lambdaGAN), ("--lambda-NCE", lambdaNCE), ("--lambda-IDT", lambdaIDT)]
     where !(value >= 0) {
-      throw InvalidOption(name, "must be ≥ 0, got \(value)")
+      throw OptionError(name, "must be ≥ 0, got \(value)")
     }
-    if !(nceT > 0) { throw InvalidOption("--nce-T", "must be > 0, got \(nceT)") }
-    if !(0...1).contains(randomRatio) { throw InvalidOption("--random-ratio", "must be in [0, 1], got \(randomRatio)") }
+    if !(nceT > 0) { throw OptionError("--nce-T", "must be > 0, got \(nceT)") }
+    if !(0...1).contains(randomRatio) { throw OptionError("--random-ratio", "must be in [0, 1], got \(randomRatio)") }
     if loss == .byol && negatives != .image {
-      throw InvalidOption("--negatives", "the byol loss has no negatives; --negatives applies to --enco-loss nce")
+      throw OptionError("--negatives", "the byol loss has no negatives; --negatives applies to --enco-loss nce")
     }
     let layers = ResnetGenerator.layerCount(blocks: network.netG.residualBlocks, antialias: !network.noAntialias,
                                             antialiasUp: !network.noAntialiasUp)
     let listed = nceLayers.map(String.init).joined(separator: ",")
     if lambdaNCE > 0 && (nceLayers.isEmpty || nceLayers.count % 2 != 0) {
-      throw InvalidOption("--nce-layers", "EnCo pairs encoder and decoder layers, so it needs an even number of "
+      throw OptionError("--nce-layers", "EnCo pairs encoder and decoder layers, so it needs an even number of "
                             + "layers, got \(nceLayers.count) (\(listed))")
     }
     if let bad = nceLayers.first(where: { !(0..<layers).contains($0) }) {
-      throw InvalidOption("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
+      throw OptionError("--nce-layers", "index \(bad) is not a layer of \(network.netG.rawValue) (0…\(layers - 1))")
     }
     if nceLayers != nceLayers.sorted() || Set(nceLayers).count != nceLayers.count {
-      throw InvalidOption("--nce-layers", "the layers must increase (encoder first, then decoder), got \(listed)")
+      throw OptionError("--nce-layers", "the layers must increase (encoder first, then decoder), got \(listed)")
     }
     if nceIdt && network.inputNC != network.outputNC {
-      throw InvalidOption("--nce-idt", "the identity branch feeds B images to G, so it needs --input-nc = "
+      throw OptionError("--nce-idt", "the identity branch feeds B images to G, so it needs --input-nc = "
                             + "--output-nc (got \(network.inputNC) and \(network.outputNC))")
     }
   }

@@ -71,7 +71,7 @@ public final class ImagePool {
     }
     let n = Int(countTensor.item)
     guard n >= 0 && n <= capacity else {
-      throw InvalidOption("\(name).count", "the checkpoint holds \(n) images, the pool holds at most \(capacity)")
+      throw OptionError("\(name).count", "the checkpoint holds \(n) images, the pool holds at most \(capacity)")
     }
     let unexpected = state.keys.filter { $0 != "count" && $0 != "images" }.sorted()
     if !unexpected.isEmpty { throw StateDictError.unexpectedKeys(unexpected.map { "\(name).\($0)" }) }

@@ -5,29 +5,11 @@ import Tensors
 /// each an enum whose raw value is the name a user types.
 public protocol OptionName: RawRepresentable, CaseIterable where RawValue == String {}
 
-/// A value given for an option that is not one of its names.
-public struct UnknownOptionValue: Error, CustomStringConvertible {
-  public let option: String
-  public let value: String
-  public let expected: [String]
-  public var description: String {
-    "unknown value '\(value)' for \(option) (expected \(expected.joined(separator: ", ")))"
-  }
-}
-
-/// Any other option value the model cannot work with; names the option.
-public struct InvalidOption: Error, CustomStringConvertible {
-  public let option: String
-  public let reason: String
-  public init(_ option: String, _ reason: String) { self.option = option; self.reason = reason }
-  public var description: String { "\(option): \(reason)" }
-}
-
 extension OptionName {
   /// The case called `name`, or an error naming `option` and the accepted names.
   public static func parse(_ name: String, option: String) throws -> Self {
     guard let value = Self(rawValue: name) else {
-      throw UnknownOptionValue(option: option, value: name, expected: allCases.map(\.rawValue))
+      throw OptionError.unknownValue(name, for: option, expected: allCases.map(\.rawValue))
     }
     return value
   }
@@ -165,7 +147,7 @@ public struct NetworkOptions: Sendable {
   public func validate() throws {
     for (name, value) in [("--input-nc", inputNC), ("--output-nc", outputNC), ("--ngf", ngf), ("--ndf", ndf),
                           ("--n-layers-D", nLayersD)] where value < 1 {
-      throw InvalidOption(name, "must be at least 1, got \(value)")
+      throw OptionError(name, "must be at least 1, got \(value)")
     }
   }
 }

@@ -63,7 +63,7 @@ public struct PatchNCELoss: Sendable {
     case .global:
       let keys = try context.allGatherDetached(key)
       guard keys.shape[0] == rows * context.size else {
-        throw InvalidOption("--negatives", "global negatives need the same number of patches on every rank "
+        throw OptionError("--negatives", "global negatives need the same number of patches on every rank "
                               + "(this rank has \(rows), all ranks \(keys.shape[0]) over \(context.size) ranks)")
       }
       let offset = context.rank * rows

@@ -50,7 +50,7 @@ public final class SynchronizedBatchNorm1d: Module {
     }
     let (mean, variance, total) = try globalStatistics(x, context: context)
     guard total > 1 else {
-      throw InvalidOption("--prj-norm", "batch norm needs more than one row per channel over all ranks, got \(total)")
+      throw OptionError("--prj-norm", "batch norm needs more than one row per channel over all ranks, got \(total)")
     }
     updateRunningStatistics(mean: mean, variance: variance, total: total)
     var y = (x - mean) * (variance + eps).pow(-0.5)

@@ -20,7 +20,7 @@ public struct TrainingBatch {
   /// The field called `name`, or an error naming it.
   public func field(_ name: String) throws -> Tensor {
     guard let t = fields[name] else {
-      throw InvalidOption("batch", "the model needs the field '\(name)', the batch has \(fields.keys.sorted())")
+      throw OptionError("batch", "the model needs the field '\(name)', the batch has \(fields.keys.sorted())")
     }
     return t
   }

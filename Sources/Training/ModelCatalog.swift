@@ -1,3 +1,4 @@
+import NN
 import Models
 
 /// Builds the model `--model` names from the training options, or for inference its generator alone; every model
@@ -31,7 +32,7 @@ public enum ModelCatalog {
     case "cut", "fastcut": return CUT.self
     case "enco": return EnCo.self
     default:
-      throw TrainingOptionError(option: "--model", reason: "unknown model '\(name)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
+      throw OptionError(option: "--model", reason: "unknown model '\(name)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }
   }
 
@@ -90,7 +91,7 @@ public enum ModelCatalog {
   /// reference's default −1) means n_epochs.
   static func enCoOptions(_ o: TrainingOptions) throws -> EnCoOptions {
     guard o.netF == "mlp_sample_with_DAG" else {
-      throw InvalidOption("--netF", "EnCo has the heads 'mlp_sample_with_DAG' only, got '\(o.netF)'")
+      throw OptionError("--netF", "EnCo has the heads 'mlp_sample_with_DAG' only, got '\(o.netF)'")
     }
     var e = EnCoOptions()
     e.network = try networkOptions(o)

@@ -40,7 +40,7 @@ extension Trainer {
     if resume == "none" { return ResumeDecision() }  // the user asked for a new run over whatever is there
     guard !resume.isEmpty else {
       if let existing = store.checkpoints().first {
-        throw TrainingOptionError(option: "--name", reason: "\(runDirectory.path) already holds checkpoints (\(existing.lastPathComponent)); pass --resume auto to continue that run, --resume none to start over in it, or choose another --name")
+        throw OptionError(option: "--name", reason: "\(runDirectory.path) already holds checkpoints (\(existing.lastPathComponent)); pass --resume auto to continue that run, --resume none to start over in it, or choose another --name")
       }
       return ResumeDecision()
     }
@@ -51,7 +51,7 @@ extension Trainer {
         guard existing.isEmpty else {
           // NOTE: starting afresh here would overwrite and prune these checkpoints, whose generators may be intact.
           let failures = existing.map { CheckpointStore.failure($0) ?? $0.lastPathComponent }
-          throw TrainingOptionError(option: "--resume", reason: "auto: none of the \(existing.count) checkpoint(s) in \(runDirectory.path) verifies (\(failures.joined(separator: "; "))); nothing was changed. Repair or move them, pass --resume none to start over in this directory, or choose another --name")
+          throw OptionError(option: "--resume", reason: "auto: none of the \(existing.count) checkpoint(s) in \(runDirectory.path) verifies (\(failures.joined(separator: "; "))); nothing was changed. Repair or move them, pass --resume none to start over in this directory, or choose another --name")
         }
         say("--resume auto: no checkpoint in \(runDirectory.path); starting a new run")
         return ResumeDecision()
@@ -61,7 +61,7 @@ extension Trainer {
       var url = URL(fileURLWithPath: resume)
       if !FileManager.default.fileExists(atPath: url.appendingPathComponent("state.json").path) {
         guard let newest = CheckpointStore(directory: url, keep: 1).newestValid(warn: { say("warning: \($0)") }) else {
-          throw TrainingOptionError(option: "--resume", reason: "\(resume) is neither a checkpoint nor a run directory with a valid checkpoint")
+          throw OptionError(option: "--resume", reason: "\(resume) is neither a checkpoint nor a run directory with a valid checkpoint")
         }
         url = newest.url
       }
@@ -79,7 +79,7 @@ extension Trainer {
                 "nceLayers", "noAntialias", "noAntialiasUp", "prjNorm", "noPredictor", "batchSize"] {
       guard let saved = state.options[key], let now = mine[key], saved != now else { continue }
       if key == "batchSize" { continue }  // a different batch size is allowed; the cursor is in samples
-      throw TrainingOptionError(option: "--" + TrainingOptions.flagName(key),
+      throw OptionError(option: "--" + TrainingOptions.flagName(key),
                                 reason: "the checkpoint \(checkpoint.path) was trained with \(saved), this run has \(now)")
     }
   }
@@ -97,7 +97,7 @@ extension Trainer {
     let list = differences.joined(separator: "; ")
     if !explicit { return say("warning: \(checkpoint.path) was trained with other settings (\(list))") }
     guard options.allowOtherRun else {
-      throw TrainingOptionError(option: "--resume", reason: "\(checkpoint.path) belongs to another run (\(list)); pass --allow-other-run to continue from it anyway")
+      throw OptionError(option: "--resume", reason: "\(checkpoint.path) belongs to another run (\(list)); pass --allow-other-run to continue from it anyway")
     }
     say("continuing from another run's checkpoint (\(list)), as --allow-other-run asks")
   }

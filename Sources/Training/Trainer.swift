@@ -49,34 +49,34 @@ public final class Trainer {
                                      ("--save-epoch-freq", o.saveEpochFreq), ("--keep", o.keep),
                                      ("--replica-check-every", o.replicaCheckEvery), ("--epoch-count", o.epochCount)]
     for (name, value) in positive where value < 1 {
-      throw TrainingOptionError(option: name, reason: "must be at least 1, got \(value)")
+      throw OptionError(option: name, reason: "must be at least 1, got \(value)")
     }
     for (name, value) in [("--n-epochs", o.nEpochs), ("--n-epochs-decay", o.nEpochsDecay), ("--max-steps", o.maxSteps),
                           ("--save-every-steps", o.saveEverySteps), ("--warmup-epochs", o.warmupEpochs)] where value < 0 {
-      throw TrainingOptionError(option: name, reason: "must be ≥ 0, got \(value)")
+      throw OptionError(option: name, reason: "must be ≥ 0, got \(value)")
     }
     // The PatchGAN halves the image `layers` times, then two 4×4 convs with padding 1 each take 1 pixel off.
     let layers = o.netD == "n_layers" ? o.nLayersD : 3
     if o.preprocess != "none" && (o.cropSize < 3 << layers || o.cropSize % 4 != 0) {
-      throw TrainingOptionError(option: "--crop-size", reason: "\(o.cropSize) is too small or not a multiple of 4: the "
+      throw OptionError(option: "--crop-size", reason: "\(o.cropSize) is too small or not a multiple of 4: the "
                                   + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least "
                                   + "\(3 << layers) pixels")
     }
-    if !(o.lr > 0 && o.lr.isFinite) { throw TrainingOptionError(option: "--lr", reason: "must be a positive number, got \(o.lr)") }
+    if !(o.lr > 0 && o.lr.isFinite) { throw OptionError(option: "--lr", reason: "must be a positive number, got \(o.lr)") }
     if !(o.collectiveTimeout >= 0 && o.collectiveTimeout.isFinite) {
-      throw TrainingOptionError(option: "--collective-timeout", reason: "must be a number of seconds ≥ 0, got \(o.collectiveTimeout)")
+      throw OptionError(option: "--collective-timeout", reason: "must be a number of seconds ≥ 0, got \(o.collectiveTimeout)")
     }
     for (name, value) in [("--beta1", o.beta1), ("--beta2", o.beta2)] where !(value >= 0 && value < 1) {
-      throw TrainingOptionError(option: name, reason: "must be in [0, 1), got \(value)")
+      throw OptionError(option: name, reason: "must be in [0, 1), got \(value)")
     }
     // Upper bounds that keep a typo from reaching an allocation (a batch of 10¹¹ images) or the thread pool.
     for (name, value, range) in [("--batch-size", o.batchSize, 1...65_536), ("--threads", o.threads, 0...1024),
                                  ("--load-size", o.loadSize, 1...65_536), ("--crop-size", o.cropSize, 1...65_536),
                                  ("--max-dataset-size", o.maxDatasetSize, 1...Int.max)] where !range.contains(value) {
-      throw TrainingOptionError(option: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+      throw OptionError(option: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
     }
     if o.name.isEmpty || o.name.contains("/") || o.name == "." || o.name == ".." {
-      throw TrainingOptionError(option: "--name", reason: "'\(o.name)' must be a plain folder name (no '/', not '.' or '..'): the run lives in --checkpoints-dir")
+      throw OptionError(option: "--name", reason: "'\(o.name)' must be a plain folder name (no '/', not '.' or '..'): the run lives in --checkpoints-dir")
     }
     _ = try o.learningRatePolicy()
   }
@@ -145,7 +145,7 @@ public final class Trainer {
     let decoded = try all.map { try JSONDecoder().decode([String: String].self, from: $0) }
     for (rank, theirs) in decoded.enumerated().dropFirst() {
       for key in Set(decoded[0].keys).union(theirs.keys).sorted() where decoded[0][key] != theirs[key] {
-        throw TrainingOptionError(option: "--" + TrainingOptions.flagName(key), reason: "rank 0 has \(decoded[0][key] ?? "none"), "
+        throw OptionError(option: "--" + TrainingOptions.flagName(key), reason: "rank 0 has \(decoded[0][key] ?? "none"), "
                                     + "rank \(rank) has \(theirs[key] ?? "none"): every rank must be started with the same options")
       }
     }

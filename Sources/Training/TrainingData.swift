@@ -1,3 +1,4 @@
+import NN
 import Data
 import Models
 import Tensors
@@ -16,7 +17,7 @@ struct TrainingData {
   init(_ o: TrainingOptions, loadsAtCropSizeWhileDecaying: Bool) throws {
     options = o
     self.loadsAtCropSizeWhileDecaying = loadsAtCropSizeWhileDecaying
-    guard !o.dataroot.isEmpty else { throw TrainingOptionError(option: "--dataroot", reason: "is required") }
+    guard !o.dataroot.isEmpty else { throw OptionError(option: "--dataroot", reason: "is required") }
     let swap = try Direction.parse(o.direction, option: "--direction") == .bToA
     // The folder read as A feeds the model's input side (input-nc channels).
     let (kindA, kindB) = swap ? (ImageKind.image(channels: o.outputNC), ImageKind.image(channels: o.inputNC))
@@ -28,7 +29,7 @@ struct TrainingData {
     case "aligned":
       dataset = { t in try AlignedDataset(root: root, kindA: kindA, kindB: kindB, transform: t, maxSize: maxSize) }
     default:
-      throw TrainingOptionError(option: "--dataset-mode", reason: "unknown mode '\(o.datasetMode)' for training (expected unaligned, aligned)")
+      throw OptionError(option: "--dataset-mode", reason: "unknown mode '\(o.datasetMode)' for training (expected unaligned, aligned)")
     }
     let set = try dataset(try TrainingData.transform(o, decaying: false))
     (count, files) = (set.count, set.files)
@@ -37,10 +38,10 @@ struct TrainingData {
   /// The reference transform options; in the decay phase of CUT/EnCo, load size = crop size.
   static func transform(_ o: TrainingOptions, decaying: Bool) throws -> TransformOptions {
     guard let preprocess = Preprocess(rawValue: o.preprocess) else {
-      throw TrainingOptionError(option: "--preprocess", reason: "unknown value '\(o.preprocess)' (expected \(Preprocess.allCases.map(\.rawValue).joined(separator: ", ")))")
+      throw OptionError(option: "--preprocess", reason: "unknown value '\(o.preprocess)' (expected \(Preprocess.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
     guard o.cropSize > 0, o.loadSize > 0 else {
-      throw TrainingOptionError(option: o.cropSize > 0 ? "--load-size" : "--crop-size", reason: "must be positive")
+      throw OptionError(option: o.cropSize > 0 ? "--load-size" : "--crop-size", reason: "must be positive")
     }
     return TransformOptions(preprocess: preprocess, loadSize: decaying ? o.cropSize : o.loadSize, cropSize: o.cropSize,
                             flip: !o.noFlip)

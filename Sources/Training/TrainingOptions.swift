@@ -119,7 +119,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
       (lambdaNCE, nceLayers, netF, flipEquivariance) = (2, "3,7,13,18,24,28", "mlp_sample_with_DAG", true)
       warmupEpochs = 20
     default:
-      throw TrainingOptionError(option: "--model", reason: "unknown model '\(model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
+      throw OptionError(option: "--model", reason: "unknown model '\(model)' (expected \(TrainingOptions.models.joined(separator: ", ")))")
     }
   }
 
@@ -141,7 +141,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     case "step": return .step(every: max(lrDecayIters, 1))
     case "cosine": return .cosine(tMax: max(nEpochs, 1))
     case "constant": return .constant
-    default: throw TrainingOptionError(option: "--lr-policy", reason: "unknown policy '\(lrPolicy)' (expected linear, step, cosine, constant)")
+    default: throw OptionError(option: "--lr-policy", reason: "unknown policy '\(lrPolicy)' (expected linear, step, cosine, constant)")
     }
   }
 
@@ -173,14 +173,6 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object.mapValues { "\($0)" }
   }
-}
-
-/// An option value the trainer cannot work with; names the option.
-public struct TrainingOptionError: Error, CustomStringConvertible {
-  public let option: String
-  public let reason: String
-  public init(option: String, reason: String) { self.option = option; self.reason = reason }
-  public var description: String { "\(option): \(reason)" }
 }
 
 /// A problem decided on one rank and reported on every rank, as its message.

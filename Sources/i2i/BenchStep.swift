@@ -1,3 +1,4 @@
+import NN
 import ArgumentParser
 import Replicas
 import Foundation
@@ -77,7 +78,7 @@ struct BenchStep: ParsableCommand {
       o.threads = threads
       o.seed = seed
       return try ModelCatalog.make(o)
-    } catch let error as TrainingOptionError where error.option == "--model" {
+    } catch let error as OptionError where error.option == "--model" {
       throw ValidationError("bench step: this build's model catalog cannot make '\(model)': \(error.reason)")
     }
   }

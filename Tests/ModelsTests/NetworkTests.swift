@@ -73,7 +73,7 @@ final class NetworkTests: XCTestCase {
     XCTAssertEqual(try NormKind.parse("none", option: "--norm"), NormKind.none)
     XCTAssertEqual(try InitType.parse("xavier", option: "--init-type").scheme, .xavierNormal)
     XCTAssertThrowsError(try GeneratorArchitecture.parse("unet_256", option: "--netG")) { error in
-      XCTAssertEqual("\(error)", "unknown value 'unet_256' for --netG (expected resnet_9blocks, resnet_6blocks)")
+      XCTAssertEqual("\(error)", "--netG: unknown value 'unet_256' (expected resnet_9blocks, resnet_6blocks)")
     }
   }
 }
