@@ -16,20 +16,20 @@ import Tensors
 /// the first batch.
 public final class CUT: TranslationModel {
   public let options: CUTOptions
+  /// G, D, F, their optimisers and replica groups, and the D and joint G/F updates (shared with EnCo).
+  let core: OneSidedGAN<PatchSampleF>
   /// (N, inputNC, H, W) → (N, outputNC, H, W); antialiased unless `noAntialias` / `noAntialiasUp`.
-  public let g: ResnetGenerator
+  public var g: ResnetGenerator { core.g }
   /// (N, outputNC, H, W) → scores (N, 1, H', W').
-  public let d: NLayerDiscriminator
+  public var d: NLayerDiscriminator { core.d }
   /// Patch sampler and projection heads; empty until `dataDependentInitialize`.
-  public let f: PatchSampleF
-  public let optimizerG: any Optimizer, optimizerD: any Optimizer
+  public var f: PatchSampleF { core.f }
+  public var optimizerG: any Optimizer { core.optimizerG }
+  public var optimizerD: any Optimizer { core.optimizerD }
   /// Created with F's heads; nil while F has no parameters.
-  public private(set) var optimizerF: (any Optimizer)?
-  let gan: GANLoss
+  public var optimizerF: (any Optimizer)? { core.optimizerF }
+  var gan: GANLoss { core.gan }
   let nce: PatchNCELoss
-  private weak var preparedContext: ReplicaContext?
-  /// The replica groups of G, D and F (F's only once it has parameters), from `prepare(context:)`.
-  private var groups: (g: GradientGroup, d: GradientGroup, f: GradientGroup?)?
   private var lastVisuals: [(name: String, image: Tensor)] = []
   private var lastStatistics: [(name: String, value: Double)] = []
 
@@ -38,22 +38,13 @@ public final class CUT: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    g = Networks.oneSidedGenerator(o.network)
-    d = Networks.discriminator(o.netD, inputNC: o.outputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm,
-                               antialias: !o.noAntialias)
-    Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
-    f = PatchSampleF(o.netF, width: o.netFNC)
-    optimizerG = o.optimizer.make(g.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
-    optimizerD = o.optimizer.make(d.parameters(), lr: o.lr, betas: (o.beta1, o.beta2))
-    gan = GANLoss(mode: o.ganMode)
+    core = OneSidedGAN(o.network, f: PatchSampleF(o.netF, width: o.netFNC), lrG: o.lr, lrD: o.lr, betas: (o.beta1, o.beta2))
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
   }
 
-  public var networks: [(name: String, module: Module)] { [("G", g), ("D", d), ("F", f)] }
+  public var networks: [(name: String, module: Module)] { core.networks }
 
-  public var optimizers: [(name: String, optimizer: any Optimizer)] {
-    [("G", optimizerG), ("D", optimizerD)] + (optimizerF.map { [("F", $0)] } ?? [])
-  }
+  public var optimizers: [(name: String, optimizer: any Optimizer)] { core.optimizers }
 
   public static var loadsAtCropSizeWhileDecaying: Bool { true }
 
@@ -64,25 +55,16 @@ public final class CUT: TranslationModel {
     let a = try batch.field("A")
     let features = noGrad { g.encode(a.narrow(axis: 0, start: 0, length: 1), layers: options.nceLayers) }
     f.build(channels: features.map { $0.shape[1] }, options.initType, gain: options.initGain, seed: options.seed)
-    if !f.parameters().isEmpty {
-      optimizerF = options.optimizer.make(f.parameters(), lr: options.lr, betas: (options.beta1, options.beta2))
-    }
+    core.attachF(lr: options.lr)
   }
 
-  public func prepare(context: ReplicaContext) throws {
-    groups = (try context.register(group: "G", networks: [("G", g)]),
-              try context.register(group: "D", networks: [("D", d)]),
-              optimizerF == nil ? nil : try context.register(group: "F", networks: [("F", f)]))
-    preparedContext = context
-  }
+  public func prepare(context: ReplicaContext) throws { try core.prepare(context: context) }
 
   /// Spec §3.8: one G pass on A (and B for the identity term), optionally mirrored; the D update on the detached
   /// fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
-      preconditionFailure("CUT: call prepare(context:) with this context after dataDependentInitialize")
-    }
+    _ = core.preparedGroups(context, model: "CUT")
     precondition(options.lambdaNCE == 0 || f.isBuilt, "CUT: call dataDependentInitialize before trainStep")
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
     let n = realA.shape[0]
@@ -93,11 +75,10 @@ public final class CUT: TranslationModel {
     let fakeB = fake.narrow(axis: 0, start: 0, length: n)
     let idtB = options.nceIdt ? fake.narrow(axis: 0, start: n, length: n) : nil
 
-    let (dReal, dFake) = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), group: groups.d,
-                                                 context: context)
+    let dStep = try core.updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
+    let (dReal, dFake) = (dStep.real, dStep.fake)
     let gStep = try updateGeneratorAndF(realA: realA, realB: realB, fakeB: fakeB, idtB: idtB, flipped: flipped,
-                                        realFeatures: realFeatures, step: step, groups: (groups.g, groups.f),
-                                        context: context)
+                                        realFeatures: realFeatures, step: step, context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
     if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
@@ -128,16 +109,6 @@ public final class CUT: TranslationModel {
     return rng.nextFloat() < 0.5
   }
 
-  /// L_D = ½·[GAN(D(fake), 0) + GAN(D(real), 1)]; backward averages group "D" over ranks; one Adam step.
-  private func updateDiscriminator(realB: Tensor, fakeB: Tensor, group: GradientGroup,
-                                   context: ReplicaContext) throws -> (real: Double, fake: Double) {
-    group.zeroGradients()
-    let lossFake = gan(d(fakeB), targetIsReal: false), lossReal = gan(d(realB), targetIsReal: true)
-    try context.backward((lossFake + lossReal) * 0.5, synchronizing: [group])
-    optimizerD.step()
-    return (Double(lossReal.item), Double(lossFake.item))
-  }
-
   private struct GeneratorStep {
     var gan = 0.0, nceX = 0.0, total = 0.0
     var nceY: Double?
@@ -147,41 +118,35 @@ public final class CUT: TranslationModel {
   /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
   /// `realFeatures`: G's detached features of [realA; realB] from the forward pass, or nil to encode them here.
   private func updateGeneratorAndF(realA: Tensor, realB: Tensor, fakeB: Tensor, idtB: Tensor?, flipped: Bool,
-                                   realFeatures: [Tensor]?, step: Int, groups: (g: GradientGroup, f: GradientGroup?),
-                                   context: ReplicaContext) throws -> GeneratorStep {
-    d.freeze()
-    defer { d.unfreeze() }
-    groups.g.zeroGradients()
-    groups.f?.zeroGradients()
+                                   realFeatures: [Tensor]?, step: Int, context: ReplicaContext) throws -> GeneratorStep {
     var result = GeneratorStep()
-    let lossGAN = gan(d(fakeB), targetIsReal: true) * options.lambdaGAN
-    var lossG = lossGAN
-    if options.lambdaNCE > 0 {
-      let n = realA.shape[0]
-      func keys(_ source: Tensor, from start: Int) -> [Tensor] {
-        realFeatures?.map { $0.narrow(axis: 0, start: start, length: n) }
-          ?? noGrad { g.encode(source, layers: options.nceLayers) }
-      }
-      let x = try patchNCE(keyFeatures: keys(realA, from: 0), target: fakeB, flipped: flipped, term: 0, step: step,
-                           context: context)
-      result.nceX = Double(x.loss.item)
-      result.negativesPerQuery = x.negativesPerQuery
-      if let idtB {
-        let y = try patchNCE(keyFeatures: keys(realB, from: n), target: idtB, flipped: flipped, term: 1, step: step,
+    try core.updateGeneratorAndF(fakeB: fakeB, context: context) { scores in
+      let lossGAN = gan(scores, targetIsReal: true) * options.lambdaGAN
+      var lossG = lossGAN
+      if options.lambdaNCE > 0 {
+        let n = realA.shape[0]
+        func keys(_ source: Tensor, from start: Int) -> [Tensor] {
+          realFeatures?.map { $0.narrow(axis: 0, start: start, length: n) }
+            ?? noGrad { g.encode(source, layers: options.nceLayers) }
+        }
+        let x = try patchNCE(keyFeatures: keys(realA, from: 0), target: fakeB, flipped: flipped, term: 0, step: step,
                              context: context)
-        result.nceY = Double(y.loss.item)
-        lossG = lossG + (x.loss + y.loss) * 0.5
-      } else {
-        lossG = lossG + x.loss
+        result.nceX = Double(x.loss.item)
+        result.negativesPerQuery = x.negativesPerQuery
+        if let idtB {
+          let y = try patchNCE(keyFeatures: keys(realB, from: n), target: idtB, flipped: flipped, term: 1, step: step,
+                               context: context)
+          result.nceY = Double(y.loss.item)
+          lossG = lossG + (x.loss + y.loss) * 0.5
+        } else {
+          lossG = lossG + x.loss
+        }
+      } else if options.nceIdt {
+        result.nceY = 0
       }
-    } else if options.nceIdt {
-      result.nceY = 0
+      (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
+      return lossG
     }
-    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
-    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
-    optimizerG.step()
-    optimizerF?.step()
-    (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }
 

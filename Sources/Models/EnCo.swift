@@ -22,23 +22,23 @@ import Tensors
 /// attention). Optimisers and replica groups "G", "D", "F" with lr_G, lr_D, lr_F.
 public final class EnCo: TranslationModel {
   public let options: EnCoOptions
+  /// G, D, F, their optimisers and replica groups, and the D and joint G/F updates (shared with CUT).
+  let core: OneSidedGAN<EnCoHeads>
   /// (N, inputNC, H, W) → (N, outputNC, H, W), antialiased unless `noAntialias` / `noAntialiasUp`.
-  public let g: ResnetGenerator
+  public var g: ResnetGenerator { core.g }
   /// (N, outputNC, H, W) → scores (N, 1, H', W').
-  public let d: NLayerDiscriminator
+  public var d: NLayerDiscriminator { core.d }
   /// Projection and prediction heads; empty until `dataDependentInitialize`.
-  public let f: EnCoHeads
-  public let optimizerG: any Optimizer, optimizerD: any Optimizer
+  public var f: EnCoHeads { core.f }
+  public var optimizerG: any Optimizer { core.optimizerG }
+  public var optimizerD: any Optimizer { core.optimizerD }
   /// Created with F's heads.
-  public private(set) var optimizerF: (any Optimizer)?
+  public var optimizerF: (any Optimizer)? { core.optimizerF }
   /// The current epoch, as `beginEpoch` numbers it.
   public private(set) var epoch = 1
-  let gan: GANLoss
+  var gan: GANLoss { core.gan }
   let nce: PatchNCELoss
   let sampler: DAGSampler
-  private weak var preparedContext: ReplicaContext?
-  /// The replica groups of G, D and F (F's only once it has parameters), from `prepare(context:)`.
-  private var groups: (g: GradientGroup, d: GradientGroup, f: GradientGroup?)?
   private var lastVisuals: [(name: String, image: Tensor)] = []
   private var lastStatistics: [(name: String, value: Double)] = []
 
@@ -47,23 +47,15 @@ public final class EnCo: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    g = Networks.oneSidedGenerator(o.network)
-    d = Networks.discriminator(o.netD, inputNC: o.outputNC, ndf: o.ndf, nLayers: o.nLayersD, norm: o.norm,
-                               antialias: !o.noAntialias)
-    Networks.initialize(d, name: "D", o.initType, gain: o.initGain, seed: o.seed)
-    f = EnCoHeads(width: o.netFNC, norm: o.prjNorm)
-    optimizerG = o.optimizer.make(g.parameters(), lr: o.lrG, betas: (o.beta1, o.beta2))
-    optimizerD = o.optimizer.make(d.parameters(), lr: o.lrD, betas: (o.beta1, o.beta2))
-    gan = GANLoss(mode: o.ganMode)
+    core = OneSidedGAN(o.network, f: EnCoHeads(width: o.netFNC, norm: o.prjNorm), lrG: o.lrG, lrD: o.lrD,
+                       betas: (o.beta1, o.beta2))
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
     sampler = DAGSampler(numPatches: o.numPatches, oversampleRatio: o.oversampleRatio, randomRatio: o.randomRatio)
   }
 
-  public var networks: [(name: String, module: Module)] { [("G", g), ("D", d), ("F", f)] }
+  public var networks: [(name: String, module: Module)] { core.networks }
 
-  public var optimizers: [(name: String, optimizer: any Optimizer)] {
-    [("G", optimizerG), ("D", optimizerD)] + (optimizerF.map { [("F", $0)] } ?? [])
-  }
+  public var optimizers: [(name: String, optimizer: any Optimizer)] { core.optimizers }
 
   public static var loadsAtCropSizeWhileDecaying: Bool { true }
 
@@ -88,23 +80,16 @@ public final class EnCo: TranslationModel {
     }
     f.build(channels: features.prefix(pairs.count).map { $0.shape[1] }, predictor: options.usesPredictor,
             options.initType, gain: options.initGain, seed: options.seed)
-    optimizerF = options.optimizer.make(f.parameters(), lr: options.lrF, betas: (options.beta1, options.beta2))
+    core.attachF(lr: options.lrF)
   }
 
-  public func prepare(context: ReplicaContext) throws {
-    groups = (try context.register(group: "G", networks: [("G", g)]),
-              try context.register(group: "D", networks: [("D", d)]),
-              optimizerF == nil ? nil : try context.register(group: "F", networks: [("F", f)]))
-    preparedContext = context
-  }
+  public func prepare(context: ReplicaContext) throws { try core.prepare(context: context) }
 
   /// Spec §4.7: one G pass on A (and B while the identity branch is on) that also returns the paired features; the
   /// D update on the detached fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
-      preconditionFailure("EnCo: call prepare(context:) with this context after dataDependentInitialize")
-    }
+    _ = core.preparedGroups(context, model: "EnCo")
     precondition(options.lambdaNCE == 0 || f.isBuilt, "EnCo: call dataDependentInitialize before trainStep")
     var realA = try batch.field("A"), realB = try batch.field("B")  // (n, inputNC, H, W), (n, outputNC, H, W)
     let n = realA.shape[0]
@@ -119,9 +104,9 @@ public final class EnCo: TranslationModel {
     let idtB = identity ? fake.narrow(axis: 0, start: n, length: n) : nil
     let ownFeatures = identity ? features.map { $0.narrow(axis: 0, start: 0, length: n) } : features
 
-    let dStep = try updateDiscriminator(realB: realB, fakeB: fakeB.detached(), group: groups.d, context: context)
+    let dStep = try core.updateDiscriminator(realB: realB, fakeB: fakeB.detached(), context: context)
     let gStep = try updateGeneratorAndF(realB: realB, fakeB: fakeB, idtB: idtB, features: ownFeatures, step: step,
-                                        groups: (groups.g, groups.f), context: context)
+                                        context: context)
 
     lastVisuals = [("real_A", realA), ("fake_B", fakeB.detached()), ("real_B", realB)]
     if let idtB { lastVisuals.append(("idt_B", idtB.detached())) }
@@ -155,24 +140,6 @@ public final class EnCo: TranslationModel {
     return options.lambdaIDT * Float(options.totalEpochs - epoch) / Float(max(options.totalEpochs, 1))
   }
 
-  private struct DiscriminatorStep {
-    var real = 0.0, fake = 0.0
-    /// D's maps on the fakes and the reals, detached (the `cam_*` visuals).
-    var scoresFake: Tensor, scoresReal: Tensor
-  }
-
-  /// L_D = ½·[GAN(D(fake), 0) + GAN(D(real), 1)]; backward averages group "D" over ranks; one Adam step.
-  private func updateDiscriminator(realB: Tensor, fakeB: Tensor, group: GradientGroup,
-                                   context: ReplicaContext) throws -> DiscriminatorStep {
-    group.zeroGradients()
-    let scoresFake = d(fakeB), scoresReal = d(realB)
-    let lossFake = gan(scoresFake, targetIsReal: false), lossReal = gan(scoresReal, targetIsReal: true)
-    try context.backward((lossFake + lossReal) * 0.5, synchronizing: [group])
-    optimizerD.step()
-    return DiscriminatorStep(real: Double(lossReal.item), fake: Double(lossFake.item),
-                             scoresFake: scoresFake.detached(), scoresReal: scoresReal.detached())
-  }
-
   private struct GeneratorStep {
     var gan = 0.0, content = 0.0, identity = 0.0, total = 0.0
     var negativesPerQuery: Double?
@@ -180,32 +147,25 @@ public final class EnCo: TranslationModel {
 
   /// L_G (see the type's summary) with D frozen; one backward; groups "G" and "F" averaged over ranks; G and F step.
   private func updateGeneratorAndF(realB: Tensor, fakeB: Tensor, idtB: Tensor?, features: [Tensor], step: Int,
-                                   groups: (g: GradientGroup, f: GradientGroup?),
                                    context: ReplicaContext) throws -> GeneratorStep {
-    d.freeze()
-    defer { d.unfreeze() }
-    groups.g.zeroGradients()
-    groups.f?.zeroGradients()
     var result = GeneratorStep()
-    let scores = d(fakeB)
-    let lossGAN = gan(scores, targetIsReal: true) * options.lambdaGAN
-    var lossG = lossGAN
-    if options.lambdaNCE > 0 {
-      let content = try contentLoss(features, scores: scores.detached(), step: step, context: context)
-      (result.content, result.negativesPerQuery) = (Double(content.loss.item), content.negativesPerQuery)
-      if let idtB {
-        let identity = l1Loss(idtB, realB) * identityWeight
-        result.identity = Double(identity.item)
-        lossG = lossG + (content.loss + identity) * 0.5
-      } else {
-        lossG = lossG + content.loss
+    try core.updateGeneratorAndF(fakeB: fakeB, context: context) { scores in
+      let lossGAN = gan(scores, targetIsReal: true) * options.lambdaGAN
+      var lossG = lossGAN
+      if options.lambdaNCE > 0 {
+        let content = try contentLoss(features, scores: scores.detached(), step: step, context: context)
+        (result.content, result.negativesPerQuery) = (Double(content.loss.item), content.negativesPerQuery)
+        if let idtB {
+          let identity = l1Loss(idtB, realB) * identityWeight
+          result.identity = Double(identity.item)
+          lossG = lossG + (content.loss + identity) * 0.5
+        } else {
+          lossG = lossG + content.loss
+        }
       }
+      (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
+      return lossG
     }
-    // NOTE: F first: its gradients are complete early in backward (F is next to the loss), G's first layers last.
-    try context.backward(lossG, synchronizing: (groups.f.map { [$0] } ?? []) + [groups.g])
-    optimizerG.step()
-    optimizerF?.step()
-    (result.gan, result.total) = (Double(lossGAN.item), Double(lossG.item))
     return result
   }
 
