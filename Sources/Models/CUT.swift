@@ -24,10 +24,6 @@ public final class CUT: TranslationModel {
   public var d: NLayerDiscriminator { core.d }
   /// Patch sampler and projection heads; empty until `dataDependentInitialize`.
   public var f: PatchSampleF { core.f }
-  public var optimizerG: any Optimizer { core.optimizerG }
-  public var optimizerD: any Optimizer { core.optimizerD }
-  /// Created with F's heads; nil while F has no parameters.
-  public var optimizerF: (any Optimizer)? { core.optimizerF }
   var gan: GANLoss { core.gan }
   let nce: PatchNCELoss
   private var lastVisuals: [(name: String, image: Tensor)] = []

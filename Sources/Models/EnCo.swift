@@ -30,10 +30,6 @@ public final class EnCo: TranslationModel {
   public var d: NLayerDiscriminator { core.d }
   /// Projection and prediction heads; empty until `dataDependentInitialize`.
   public var f: EnCoHeads { core.f }
-  public var optimizerG: any Optimizer { core.optimizerG }
-  public var optimizerD: any Optimizer { core.optimizerD }
-  /// Created with F's heads.
-  public var optimizerF: (any Optimizer)? { core.optimizerF }
   /// The current epoch, as `beginEpoch` numbers it.
   public private(set) var epoch = 1
   var gan: GANLoss { core.gan }

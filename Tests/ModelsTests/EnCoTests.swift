@@ -224,8 +224,9 @@ final class EnCoTests: XCTestCase {
     XCTAssertEqual(model.f.parameterCount, 312_832 + 3 * 66_048)
     XCTAssertEqual(model.f.projectors.map { $0.parameters()[0].shape }, [[256, 64], [256, 128], [256, 256]])
     XCTAssertEqual(model.optimizers.map(\.name), ["G", "D", "F"])
-    XCTAssertEqual(model.optimizerF?.groups.map(\.lr), [5e-5])
-    XCTAssertEqual(model.optimizerD.groups.map(\.lr), [2e-4])
+    let optimizers = Dictionary(uniqueKeysWithValues: model.optimizers.map { ($0.name, $0.optimizer) })
+    XCTAssertEqual(optimizers["F"]?.groups.map(\.lr), [5e-5])
+    XCTAssertEqual(optimizers["D"]?.groups.map(\.lr), [2e-4])
     XCTAssertEqual(model.translate(zeros, direction: .aToB).shape, [1, 3, 16, 16])
   }
 
