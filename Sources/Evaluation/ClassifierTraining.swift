@@ -68,11 +68,14 @@ public enum ClassifierTraining {
 
   /// The class index (into the classifier's classes) of each image, in batches of 100, without gradients.
   public static func predict(_ classifier: ImageClassifier, _ images: [Image]) -> [Int] {
-    batched(images) { classifier($0) }.flatMap { logits in
-      (0..<logits.shape[0]).map { row in
-        let values = (0..<logits.shape[1]).map { logits.storage.base[row * logits.shape[1] + $0] }
-        return values.indices.max { values[$0] < values[$1] }!
-      }
+    batched(images) { classifier($0) }.flatMap(argmaxRows)
+  }
+
+  /// The index of the largest logit of each row of (N, classes).
+  static func argmaxRows(_ logits: Tensor) -> [Int] {
+    (0..<logits.shape[0]).map { row in
+      let values = (0..<logits.shape[1]).map { logits.storage.base[row * logits.shape[1] + $0] }
+      return values.indices.max { values[$0] < values[$1] }!
     }
   }
 

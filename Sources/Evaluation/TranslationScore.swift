@@ -18,15 +18,13 @@ public struct TranslationScore: Sendable {
   public static func measure(_ file: ClassifierFile, folder: String, target: Int, realFolder: String?) throws
     -> TranslationScore {
     let translated = try loadImages(folder, channels: file.classifier.inputChannels)
-    let predicted = ClassifierTraining.predict(file.classifier, translated)
+    // One classifier pass: the classes come from the same features KID uses.
+    let featureBatches = ClassifierTraining.batched(translated) { file.classifier.features($0) }
+    let predicted = featureBatches.flatMap { batch in ClassifierTraining.argmaxRows(noGrad { file.classifier.fc(batch) }) }
     let judged = predicted.filter { $0 == target }.count
     guard let realFolder else { return TranslationScore(images: translated.count, judgedTarget: judged, kid: nil, realImages: 0) }
     let real = try loadImages(realFolder, channels: file.classifier.inputChannels)
-    guard real[0].width == translated[0].width && real[0].height == translated[0].height else {
-      throw DataError.invalidOption("\(realFolder): images are \(real[0].sizeDescription), the translated ones in "
-                                    + "\(folder) \(translated[0].sizeDescription)")
-    }
-    let kid = KID.squaredMMD(features(file, translated), features(file, real), features: ImageClassifier.featureCount)
+    let kid = KID.squaredMMD(scaled(featureBatches, file), features(file, real), features: ImageClassifier.featureCount)
     return TranslationScore(images: translated.count, judgedTarget: judged, kid: kid, realImages: real.count)
   }
 
@@ -34,8 +32,12 @@ public struct TranslationScore: Sendable {
   /// for the Inception features KID was defined on (raw, the cubic kernel's values and the estimate's spread grow
   /// with the sixth power of the features' scale).
   static func features(_ file: ClassifierFile, _ images: [Image]) -> [Float] {
-    let raw = ClassifierTraining.features(file.classifier, images)
-    return raw.map { $0 / file.featureRMS }
+    scaled(ClassifierTraining.batched(images) { file.classifier.features($0) }, file)
+  }
+
+  /// Feature batches as one row-major array, divided by the file's `featureRMS`.
+  static func scaled(_ batches: [Tensor], _ file: ClassifierFile) -> [Float] {
+    batches.flatMap { UnsafeBufferPointer(start: $0.storage.base, count: $0.count).map { $0 / file.featureRMS } }
   }
 
   /// All images of `folder`: at least 2, all of the classifier's input size.

@@ -34,7 +34,8 @@ public final class CUT: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    core = OneSidedGAN(o.network, f: PatchSampleF(o.netF, width: o.netFNC), lrG: o.lr, lrD: o.lr, betas: (o.beta1, o.beta2))
+    core = OneSidedGAN(o.network, model: "CUT", f: PatchSampleF(o.netF, width: o.netFNC), lrG: o.lr, lrD: o.lr,
+                       betas: (o.beta1, o.beta2))
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
   }
 
@@ -60,7 +61,7 @@ public final class CUT: TranslationModel {
   /// fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    _ = core.preparedGroups(context, model: "CUT")
+    _ = core.preparedGroups(context)
     precondition(options.lambdaNCE == 0 || f.isBuilt, "CUT: call dataDependentInitialize before trainStep")
     let realA = try batch.field("A"), realB = try batch.field("B")  // (N, inputNC, H, W), (N, outputNC, H, W)
     let n = realA.shape[0]

@@ -43,7 +43,7 @@ public final class EnCo: TranslationModel {
     try options.validate()
     let o = options
     self.options = options
-    core = OneSidedGAN(o.network, f: EnCoHeads(width: o.netFNC, norm: o.prjNorm), lrG: o.lrG, lrD: o.lrD,
+    core = OneSidedGAN(o.network, model: "EnCo", f: EnCoHeads(width: o.netFNC, norm: o.prjNorm), lrG: o.lrG, lrD: o.lrD,
                        betas: (o.beta1, o.beta2))
     nce = PatchNCELoss(temperature: o.nceT, negatives: o.negatives)
     sampler = DAGSampler(numPatches: o.numPatches, oversampleRatio: o.oversampleRatio, randomRatio: o.randomRatio)
@@ -85,7 +85,7 @@ public final class EnCo: TranslationModel {
   /// D update on the detached fakes; then the G and F update through the updated, frozen D.
   public func trainStep(_ batch: TrainingBatch, step: Int,
                         context: ReplicaContext) throws -> [(name: String, value: Double)] {
-    _ = core.preparedGroups(context, model: "EnCo")
+    _ = core.preparedGroups(context)
     precondition(options.lambdaNCE == 0 || f.isBuilt, "EnCo: call dataDependentInitialize before trainStep")
     var realA = try batch.field("A"), realB = try batch.field("B")  // (n, inputNC, H, W), (n, outputNC, H, W)
     let n = realA.shape[0]

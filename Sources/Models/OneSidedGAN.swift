@@ -7,6 +7,8 @@ import Tensors
 /// are the same in both: D's update on detached fakes, and the joint G and F update after one backward. The model
 /// keeps its losses and its step; this keeps the networks and their bookkeeping.
 final class OneSidedGAN<F: Module> {
+  /// The model's name, for the messages of a misuse.
+  let model: String
   let g: ResnetGenerator
   let d: NLayerDiscriminator
   let f: F
@@ -20,7 +22,8 @@ final class OneSidedGAN<F: Module> {
   private var groups: (g: GradientGroup, d: GradientGroup, f: GradientGroup?)?
 
   /// G and D built and initialised from `n.seed` (the same on every rank), and their optimisers.
-  init(_ n: NetworkOptions, f: F, lrG: Float, lrD: Float, betas: (Float, Float)) {
+  init(_ n: NetworkOptions, model: String, f: F, lrG: Float, lrD: Float, betas: (Float, Float)) {
+    self.model = model
     g = Networks.oneSidedGenerator(n)
     d = Networks.discriminator(n.netD, inputNC: n.outputNC, ndf: n.ndf, nLayers: n.nLayersD, norm: n.norm,
                                antialias: !n.noAntialias)
@@ -51,8 +54,8 @@ final class OneSidedGAN<F: Module> {
   }
 
   /// The groups registered with `context`; a model that was not prepared with it (or gained F since) is a
-  /// programming error, named after `model`.
-  func preparedGroups(_ context: ReplicaContext, model: String) -> (g: GradientGroup, d: GradientGroup, f: GradientGroup?) {
+  /// programming error.
+  func preparedGroups(_ context: ReplicaContext) -> (g: GradientGroup, d: GradientGroup, f: GradientGroup?) {
     guard let groups, preparedContext === context, (groups.f == nil) == (optimizerF == nil) else {
       preconditionFailure("\(model): call prepare(context:) with this context after dataDependentInitialize")
     }
@@ -63,7 +66,7 @@ final class OneSidedGAN<F: Module> {
   /// maps (detached; EnCo's DAG sampler reads the fake one).
   func updateDiscriminator(realB: Tensor, fakeB: Tensor, context: ReplicaContext) throws
     -> (real: Double, fake: Double, scoresReal: Tensor, scoresFake: Tensor) {
-    let group = preparedGroups(context, model: "OneSidedGAN").d
+    let group = preparedGroups(context).d
     group.zeroGradients()
     let scoresFake = d(fakeB), scoresReal = d(realB)
     let lossFake = gan(scoresFake, targetIsReal: false), lossReal = gan(scoresReal, targetIsReal: true)
@@ -75,7 +78,7 @@ final class OneSidedGAN<F: Module> {
   /// G's loss with D frozen: `loss(scores)` gets D's map on `fakeB` and returns L_G; then one backward that averages
   /// F and G over ranks, and G and F step.
   func updateGeneratorAndF(fakeB: Tensor, context: ReplicaContext, loss: (Tensor) throws -> Tensor) throws {
-    let groups = preparedGroups(context, model: "OneSidedGAN")
+    let groups = preparedGroups(context)
     d.freeze()
     defer { d.unfreeze() }
     groups.g.zeroGradients()
