@@ -1,0 +1,53 @@
+import Replicas
+import NN
+import Tensors
+
+/// A zero-padded conv, spectrally normalised or not (the reference's `'spectral' in opt.norm_G`): the layer at a
+/// SPADE ResBlk's conv position, with the state-dict keys of whichever it is (`weight`, or `weight_orig`,
+/// `weight_u`, `weight_v`).
+func spadeConv(_ inChannels: Int, _ outChannels: Int, kernel: Int, bias: Bool = true, spectral: Bool) -> any UnaryLayer {
+  spectral ? SpectralNormConv2d(inChannels, outChannels, kernel: kernel, padding: kernel / 2, bias: bias)
+           : Conv2d(inChannels, outChannels, kernel: kernel, padding: kernel / 2, bias: bias)
+}
+
+/// SPADE ResBlk (spec §1.2; the reference's `SPADEResnetBlock`), fin → fout with fmid = min(fin, fout):
+///
+///     dx = conv_1(lrelu(norm_1(conv_0(lrelu(norm_0(x, seg))), seg)))     conv 3×3 fin → fmid → fout
+///     x_s = conv_s(norm_s(x, seg)) if fin ≠ fout (1×1, no bias; the learned shortcut), else x
+///     y = x_s + dx
+///
+/// LeakyReLU slope 0.2; every SPADE sees the whole label map. Keys in the reference's order: `conv_0`, `conv_1`,
+/// `conv_s`, `norm_0`, `norm_1`, `norm_s`. x (N, fin, H, W), seg (N, labelNC, ·, ·) → (N, fout, H, W).
+public final class SPADEResnetBlock: Module {
+  public let fin: Int, fout: Int
+  public var learnedShortcut: Bool { fin != fout }
+  let conv0: any UnaryLayer, conv1: any UnaryLayer, convS: (any UnaryLayer)?
+  public let norm0: SPADE, norm1: SPADE, normS: SPADE?
+
+  public init(_ fin: Int, _ fout: Int, labelNC: Int, norm: SPADENorm, spectral: Bool, hidden: Int = 128) {
+    self.fin = fin
+    self.fout = fout
+    let fmid = min(fin, fout), learned = fin != fout
+    conv0 = spadeConv(fin, fmid, kernel: 3, spectral: spectral)
+    conv1 = spadeConv(fmid, fout, kernel: 3, spectral: spectral)
+    convS = learned ? spadeConv(fin, fout, kernel: 1, bias: false, spectral: spectral) : nil
+    norm0 = SPADE(norm: norm, channels: fin, labelNC: labelNC, hidden: hidden)
+    norm1 = SPADE(norm: norm, channels: fmid, labelNC: labelNC, hidden: hidden)
+    normS = learned ? SPADE(norm: norm, channels: fin, labelNC: labelNC, hidden: hidden) : nil
+    super.init()
+    registerModule("conv_0", conv0)
+    registerModule("conv_1", conv1)
+    if let convS { registerModule("conv_s", convS) }
+    registerModule("norm_0", norm0)
+    registerModule("norm_1", norm1)
+    if let normS { registerModule("norm_s", normS) }
+  }
+
+  /// x (N, fin, H, W), seg (N, labelNC, ·, ·) → (N, fout, H, W); a collective with synchronised batch norm.
+  public func callAsFunction(_ x: Tensor, _ seg: Tensor, context: ReplicaContext) throws -> Tensor {
+    let shortcut: Tensor
+    if let convS, let normS { shortcut = convS(try normS(x, seg, context: context)) } else { shortcut = x }
+    let dx = conv0(leakyRelu(try norm0(x, seg, context: context), slope: 0.2))
+    return shortcut + conv1(leakyRelu(try norm1(dx, seg, context: context), slope: 0.2))
+  }
+}
