@@ -293,12 +293,9 @@ def check_copy_is_official(O):
 # ----------------------------------------------------------------------------------------------------------------
 # Fixtures
 
-def spade_fixture(O, gen, norm):
-    net = O.SPADE(f'spade{norm}3x3', 8, SEMANTIC_NC)
-    x = torch.randn(2, 8, 8, 8, generator=gen) * 1.5 + 0.3
-    seg = semantic_map(2, 16, 16, gen)
-    kinks = Kinks()
-    kinks.watch_spade(net, False)
+def block_pass(net, x, seg, kinks, gen):
+    """A block's fixture tensors: its input and label map kept off the kinks, a training forward with a random
+    cotangent and backward (every gradient, the buffers after it), then y_eval in eval mode from that state."""
     margin = keep_off_kinks(net, kinks, lambda: net(x, seg), gen)
     params = {k: v.clone() for k, v in net.state_dict().items()}
     x, seg = x.requires_grad_(), seg.requires_grad_()
@@ -311,6 +308,16 @@ def spade_fixture(O, gen, norm):
     net.eval()
     with torch.no_grad():
         t['y_eval'] = net(x, seg)
+    return t, margin
+
+
+def spade_fixture(O, gen, norm):
+    net = O.SPADE(f'spade{norm}3x3', 8, SEMANTIC_NC)
+    x = torch.randn(2, 8, 8, 8, generator=gen) * 1.5 + 0.3
+    seg = semantic_map(2, 16, 16, gen)
+    kinks = Kinks()
+    kinks.watch_spade(net, False)
+    t, margin = block_pass(net, x, seg, kinks, gen)
     desc = (f'official SPADE(spade{norm}3x3, norm_nc 8, label_nc {SEMANTIC_NC}): param-free {norm} norm, seg resized '
             f'nearest 16x16 -> 8x8, mlp_shared conv3x3 -> 128 + ReLU, mlp_gamma, mlp_beta; training forward, then '
             f'y_eval in eval mode from the state after it')
@@ -324,18 +331,7 @@ def resblk_fixture(O, gen):
     seg = semantic_map(2, 16, 16, gen)
     kinks = Kinks()
     kinks.watch_block(net)
-    margin = keep_off_kinks(net, kinks, lambda: net(x, seg), gen)
-    params = {k: v.clone() for k, v in net.state_dict().items()}
-    x, seg = x.requires_grad_(), seg.requires_grad_()
-    y = net(x, seg)
-    gy = cotangent(y, gen)
-    loss = (y * gy).sum()
-    loss.backward()
-    t = {'x': x, 'seg': seg, 'y': y, 'gy': gy, 'loss': loss.reshape(1), 'gx': x.grad, 'gseg': seg.grad}
-    collect(net, t, params)
-    net.eval()
-    with torch.no_grad():
-        t['y_eval'] = net(x, seg)
+    t, margin = block_pass(net, x, seg, kinks, gen)
     desc = ('official SPADEResnetBlock(16 -> 8, norm_G spectralspadesyncbatch3x3, semantic_nc 6): learned shortcut '
             '(norm_s + conv_s 1x1 no bias), spectral norm on conv_0, conv_1, conv_s; SynchronizedBatchNorm2d on one '
             'process is batch norm (it does not count num_batches_tracked); training forward (one power iteration '

@@ -142,11 +142,7 @@ final class StepParityTests: XCTestCase {
     }
   }
 
-  private func rms(_ t: Tensor) -> Float {
-    var s = 0.0
-    for i in 0..<t.count { s += Double(t[flat: i]) * Double(t[flat: i]) }
-    return Float((s / Double(max(t.count, 1))).squareRoot())
-  }
+  private func rms(_ t: Tensor) -> Float { Float(RMSComparison.rms(t)) }
 }
 
 extension Fixture {
