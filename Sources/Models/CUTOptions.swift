@@ -4,7 +4,7 @@ import NN
 /// --normG instance --normD instance --init_type xavier --init_gain 0.02 --no_dropout --gan_mode lsgan
 /// --lambda_GAN 1 --lambda_NCE 1 --nce_idt --nce_layers 0,4,8,12,16 --netF mlp_sample --netF_nc 256 --nce_T 0.07
 /// --num_patches 256 --lr 0.0002 --beta1 0.5 --beta2 0.999`, antialiased G and D. `fastCUT` gives FastCUT's.
-public struct CUTOptions: HasNetworkOptions, Sendable {
+public struct CUTOptions: HasNetworkOptions, ModelOptions {
   /// The shared network options (read as `options.ngf`, … through dynamic member lookup).
   public var network = NetworkOptions(initType: .xavier)
   public var lambdaGAN: Float = 1
@@ -28,6 +28,26 @@ public struct CUTOptions: HasNetworkOptions, Sendable {
 
   public init() {}
 
+  public static let optionHelp = NetworkOptions.optionHelp(antialias: true) + [
+    OptionHelp("lambdaGAN", flag: "lambda-GAN", "Weight of the GAN loss."),
+    OptionHelp("lambdaNCE", flag: "lambda-NCE", "Weight of PatchNCE."),
+    OptionHelp("nceIdt", "Identity PatchNCE on B images (CUT: true, FastCUT: false)."),
+    OptionHelp("nceLayers", "Generator layer indices PatchNCE compares."),
+    OptionHelp("netF", flag: "netF", "Patch heads.", PatchSamplerKind.self),
+    OptionHelp("netFNC", flag: "netF-nc", "Width of the patch heads."),
+    OptionHelp("nceT", flag: "nce-T", "Temperature of PatchNCE."),
+    OptionHelp("numPatches", "Patches sampled per image and layer."),
+    OptionHelp("flipEquivariance", "FastCUT's flip-equivariance: G sees the batch mirrored half the time."),
+    OptionHelp("negatives", "Negatives from the same image (reference), this rank's batch, or every rank's batch.",
+               NegativeSource.self),
+    OptionHelp("lr", "Adam's initial learning rate (G, D and F)."),
+    OptionHelp("beta1", "Adam's β₁."),
+    OptionHelp("beta2", "Adam's β₂."),
+  ]
+  public static var aliases: [OptionAlias] {
+    NetworkOptions.aliases + [OptionAlias("nce-includes-all-negatives-from-minibatch", sets: "negatives", to: "batch")]
+  }
+
   /// FastCUT (`--CUT_mode FastCUT`): λ_NCE 10, no identity NCE, flip-equivariance.
   public static var fastCUT: CUTOptions {
     var o = CUTOptions()
@@ -48,6 +68,7 @@ public struct CUTOptions: HasNetworkOptions, Sendable {
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
     try network.validate()
+    try checkAdam(lr: [("--lr", lr)], betas: [("--beta1", beta1), ("--beta2", beta2)])
     for (name, value) in [("--netF-nc", netFNC), ("--num-patches", numPatches)] where value < 1 {
       throw OptionError(name, "must be at least 1, got \(value)")
     }

@@ -58,7 +58,7 @@ public final class EnCo: TranslationModel {
   public func beginEpoch(_ epoch: Int) { self.epoch = epoch }
 
   /// Whether this epoch runs the identity branch (B through G and its L1 loss).
-  public var identityIsActive: Bool { options.nceIdt && epoch <= options.stopIdtEpochs }
+  public var identityIsActive: Bool { options.nceIdt && epoch <= options.lastIdentityEpoch }
 
   /// Builds F's heads from the channels of G's paired features on the batch's first A image, initialised from the
   /// seed (so every rank builds the same F), and F's Adam. Nothing to build when λ_NCE = 0.

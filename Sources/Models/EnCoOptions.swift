@@ -13,7 +13,19 @@ public enum EnCoLossKind: String, OptionName, Sendable {
 /// EnCo's options with the README's settings (spec §4.7, §4.8): `--nce_layers 3,7,13,18,24,28 --lambda_IDT 10
 /// --lambda_NCE 2 --netF mlp_sample_with_DAG --lr_G 5e-5 --lr_F 5e-5 --lr_D 2e-4 --flip_equivariance True`, and
 /// what it shares with CUT: antialiased G and D, instance norm, xavier 0.02, LSGAN, no image pool.
-public struct EnCoOptions: HasNetworkOptions, Sendable {
+/// `--netF`: EnCo's heads (projector and predictor with DAG sampling), the only kind the official code has for it.
+public enum EnCoHeadKind: String, OptionName, Sendable {
+  case mlpSampleWithDAG = "mlp_sample_with_DAG"
+}
+
+/// `--sampling-strategy`: DAG (hard patches by D's map plus `randomRatio` random ones) or random (every patch at
+/// random: DAG with random ratio 1, the paper's ablation).
+public enum PatchSamplingStrategy: String, OptionName, Sendable {
+  case dag = "DAG"
+  case random
+}
+
+public struct EnCoOptions: HasNetworkOptions, ModelOptions {
   /// The shared network options (read as `options.ngf`, … through dynamic member lookup).
   public var network = NetworkOptions(initType: .xavier)
   public var lambdaGAN: Float = 1
@@ -23,11 +35,21 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   public var lambdaIDT: Float = 10
   /// The identity branch (B through G, with its L1 loss) while the epoch is ≤ `stopIdtEpochs`.
   public var nceIdt = true
-  /// The last epoch with the identity branch (the reference's default is n_epochs).
-  public var stopIdtEpochs = 100
+  /// The last epoch with the identity branch; negative (the reference's −1): n_epochs (`lastIdentityEpoch`).
+  public var stopIdtEpochs = -1
   /// `--decay-idt`: λ_IDT scaled by (total − epoch)/total, total = n_epochs + n_epochs_decay (`totalEpochs`).
   public var decayIdt = false
+  /// The run's n_epochs and n_epochs + n_epochs_decay (not options: `EnCoDescriptor.make` sets them).
+  public var nEpochs = 100
   public var totalEpochs = 200
+  /// `stopIdtEpochs` with −1 resolved to n_epochs.
+  public var lastIdentityEpoch: Int { stopIdtEpochs < 0 ? nEpochs : stopIdtEpochs }
+  public var netF = EnCoHeadKind.mlpSampleWithDAG
+  public var samplingStrategy = PatchSamplingStrategy.dag
+  /// Separate heads for the encoder branch: the official code forces it off, and so does i2i (only false).
+  public var twoF = false
+  /// No gradient through the encoder branch: the official default, the only one i2i has (only true).
+  public var stopGradient = true
   /// G's Sequential indices: the first half are encoder layers, the second half, reversed, their decoder partners.
   public var nceLayers = [3, 7, 13, 18, 24, 28]
   /// The official code's 2 − 2·cos by default; `nce` is the v1 paper's contrastive variant.
@@ -59,6 +81,45 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
 
   public init() {}
 
+  enum CodingKeys: String, CodingKey {
+    case network, lambdaGAN, lambdaNCE, lambdaIDT, nceIdt, stopIdtEpochs, decayIdt, nceLayers, loss = "encoLoss", nceT,
+         negatives, netFNC, prjNorm, noPredictor, numPatches, oversampleRatio, randomRatio, flipEquivariance, lrG, lrD,
+         lrF, beta1, beta2, netF, samplingStrategy, twoF, stopGradient
+  }
+
+  public static let optionHelp = NetworkOptions.optionHelp(antialias: true) + [
+    OptionHelp("lambdaGAN", flag: "lambda-GAN", "Weight of the GAN loss."),
+    OptionHelp("lambdaNCE", flag: "lambda-NCE", "Weight of the encoder–decoder content loss."),
+    OptionHelp("lambdaIDT", flag: "lambda-IDT", "Weight of the pixel identity loss |G(B) − B|₁."),
+    OptionHelp("nceIdt", "The identity branch (B through G) until --stop-idt-epochs."),
+    OptionHelp("stopIdtEpochs", "The last epoch with the identity branch; -1: n_epochs; 0: none."),
+    OptionHelp("decayIdt", "Scale lambda-IDT by (total − epoch)/total epochs."),
+    OptionHelp("nceLayers", "Generator layers: encoder layers, then their decoder partners in reverse."),
+    OptionHelp("encoLoss", flag: "enco-loss", "byol (the official code's 2 − 2·cos) or nce (the v1 paper's).", EnCoLossKind.self),
+    OptionHelp("nceT", flag: "nce-T", "Temperature of the nce loss."),
+    OptionHelp("negatives", "Negatives of the nce loss.", NegativeSource.self),
+    OptionHelp("netF", flag: "netF", "Projection heads.", EnCoHeadKind.self),
+    OptionHelp("netFNC", flag: "netF-nc", "Width of the projection heads."),
+    OptionHelp("prjNorm", "Norm in the projection heads.", ProjectionNorm.self),
+    OptionHelp("noPredictor", "byol: no prediction head on the decoder branch."),
+    OptionHelp("numPatches", "Patches per image and layer pair."),
+    OptionHelp("oversampleRatio", "DAG: candidates drawn per kept patch."),
+    OptionHelp("randomRatio", "DAG: share of the patches drawn at random."),
+    OptionHelp("samplingStrategy", "DAG, or random (every patch at random; the official code parses it and always "
+                 + "runs DAG, where --random-ratio 1 is the same).", PatchSamplingStrategy.self),
+    OptionHelp("twoF", flag: "two-F", "Separate encoder-branch heads (the official code forces false; only false)."),
+    OptionHelp("stopGradient", "No gradient through the encoder branch (the official default; only true)."),
+    OptionHelp("flipEquivariance", "Mirror the A and the B batch with probability ½ each step."),
+    OptionHelp("lrG", flag: "lr-G", "G's learning rate."),
+    OptionHelp("lrD", flag: "lr-D", "D's learning rate."),
+    OptionHelp("lrF", flag: "lr-F", "The heads' learning rate."),
+    OptionHelp("beta1", "Adam's β₁."),
+    OptionHelp("beta2", "Adam's β₂."),
+  ]
+  public static var aliases: [OptionAlias] {
+    NetworkOptions.aliases + [OptionAlias("nce-includes-all-negatives-from-minibatch", sets: "negatives", to: "batch")]
+  }
+
   /// The (encoder, decoder) layer pairs: (nceLayers[i], nceLayers[L − 1 − i]) for i < L/2.
   public var layerPairs: [(encoder: Int, decoder: Int)] {
     let half = nceLayers.count / 2
@@ -68,6 +129,12 @@ public struct EnCoOptions: HasNetworkOptions, Sendable {
   /// Checks the combinations the model cannot run, naming the option at fault.
   public func validate() throws {
     try network.validate()
+    try checkAdam(lr: [("--lr-G", lrG), ("--lr-D", lrD), ("--lr-F", lrF)], betas: [("--beta1", beta1), ("--beta2", beta2)])
+    if twoF { throw OptionError("--two-F", "the official EnCo code sets two_F = False whatever is given (models/enco_model.py); i2i keeps one F") }
+    if !stopGradient { throw OptionError("--stop-gradient", "false is not supported: the encoder branch is always detached, as in the official code's default") }
+    if samplingStrategy == .random && randomRatio != 1 {
+      throw OptionError("--sampling-strategy", "random draws every patch at random; it conflicts with --random-ratio \(randomRatio)")
+    }
     for (name, value) in [("--num-patches", numPatches), ("--oversample-ratio", oversampleRatio)] where value < 1 {
       throw OptionError(name, "must be at least 1, got \(value)")
     }

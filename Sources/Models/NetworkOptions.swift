@@ -3,7 +3,7 @@ import Tensors
 
 /// The command-line names of the reference code's network options (`--netG resnet_9blocks`, `--norm instance`, …),
 /// each an enum whose raw value is the name a user types.
-public protocol OptionName: RawRepresentable, CaseIterable where RawValue == String {}
+public protocol OptionName: RawRepresentable, CaseIterable, Codable where RawValue == String {}
 
 extension OptionName {
   /// The case called `name`, or an error naming `option` and the accepted names.
@@ -117,7 +117,7 @@ public enum Networks {
 
 /// The options that shape every model's generator and discriminator (spec §1.3–1.7, §3.3–3.4), with the reference
 /// defaults (`--netG resnet_9blocks --netD basic --norm instance --init_gain 0.02 --no_dropout --gan_mode lsgan`).
-public struct NetworkOptions: Sendable {
+public struct NetworkOptions: Codable, Sendable {
   public var inputNC = 3
   public var outputNC = 3
   public var ngf = 64
@@ -142,6 +142,52 @@ public struct NetworkOptions: Sendable {
   public var seed: UInt64 = 0
 
   public init(initType: InitType = .normal) { self.initType = initType }
+
+  /// Every field but `seed`, which is the run's (`--seed`), set when the model is made.
+  enum CodingKeys: String, CodingKey {
+    case inputNC, outputNC, ngf, ndf, netG, netD, nLayersD, norm, initType, initGain, noDropout, noAntialias,
+         noAntialiasUp, ganMode, optimizer
+  }
+
+  /// Help for the command-line options of these fields, for the models that embed them; `antialias`: CUT and
+  /// EnCo's `--no-antialias` flags (CycleGAN has no antialiasing to turn off).
+  public static func optionHelp(antialias: Bool) -> [OptionHelp] {
+    [OptionHelp("inputNC", flag: "input-nc", "Channels of the input domain's images (1 gray, 3 RGB)."),
+     OptionHelp("outputNC", flag: "output-nc", "Channels of the output domain's images."),
+     OptionHelp("ngf", "Generator filters in the first conv layer."),
+     OptionHelp("ndf", "Discriminator filters in the first conv layer."),
+     OptionHelp("netG", flag: "netG", "Generator architecture.", GeneratorArchitecture.self),
+     OptionHelp("netD", flag: "netD", "Discriminator: basic (70×70 PatchGAN) or n_layers (--n-layers-D).",
+                DiscriminatorArchitecture.self),
+     OptionHelp("nLayersD", flag: "n-layers-D", "Discriminator layers with --netD n_layers."),
+     OptionHelp("norm", "Normalisation in G and D.", NormKind.self),
+     OptionHelp("initType", "Weight initialisation.", InitType.self),
+     OptionHelp("initGain", "Scale of the initial weights."),
+     OptionHelp("noDropout", "No dropout in the generator's residual blocks (the reference forces it)."),
+     OptionHelp("ganMode", "GAN objective.", GANLoss.Mode.self),
+     OptionHelp("optimizer", "adam (the reference's) or sgd: plain SGD at the same learning rates, for equivalence "
+                  + "checks, where an update proportional to the gradient keeps rounding differences small.",
+                OptimizerKind.self)]
+      + (antialias ? [OptionHelp("noAntialias", "Strided convs instead of conv + blur in G's downsampling and in D."),
+                      OptionHelp("noAntialiasUp", "Transposed convs instead of upsample + conv in G.")] : [])
+  }
+
+  /// `--dropout`: the residual blocks with Dropout (sets `--no-dropout false`).
+  public static let aliases = [OptionAlias("dropout", sets: "noDropout", to: "false")]
+
+  /// The keys that shape the networks (a checkpoint made with other values cannot be resumed).
+  public static let architectureKeys = ["inputNC", "outputNC", "ngf", "ndf", "netG", "netD", "nLayersD", "norm",
+                                        "noAntialias", "noAntialiasUp"]
+
+  /// Training crops the PatchGAN must take: it halves the image `layers` times, then two 4×4 convs with padding 1
+  /// each take 1 pixel off; the generator needs a multiple of 4. Nothing to check with `--preprocess none`.
+  public func checkPatchGANInput(cropSize: Int, cropped: Bool) throws {
+    let layers = netD == .nLayers ? nLayersD : 3
+    if cropped && (cropSize < 3 << layers || cropSize % 4 != 0) {
+      throw OptionError("--crop-size", "\(cropSize) is too small or not a multiple of 4: the generator needs a "
+                          + "multiple of 4 and a \(layers)-layer discriminator at least \(3 << layers) pixels")
+    }
+  }
 
   /// The counts that must be positive, naming the option at fault.
   public func validate() throws {
