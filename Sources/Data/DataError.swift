@@ -12,6 +12,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
   /// A data source that comes from a system package which is not installed.
   case missingPackage(package: String, path: String)
   case invalidOption(String)
+  /// A batch asked for a field it does not hold.
+  case noSuchField(name: String, has: [String])
 
   public var description: String {
     switch self {
@@ -29,6 +31,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case let .missingPackage(package, path):
       return "\(path) not found: install the images with `apt-get install \(package)`"
     case let .invalidOption(message): return message
+    case let .noSuchField(name, has):
+      return "the batch has no field '\(name)' (it has \(has.map { "'\($0)'" }.joined(separator: ", ")))"
     }
   }
 }
