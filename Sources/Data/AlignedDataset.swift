@@ -90,3 +90,15 @@ public struct AlignedDataset: ImageDataset {
   }
 }
 
+/// `--dataset-mode aligned`: `AlignedDataset` of images "A" and "B".
+public enum AlignedLayout: DatasetLayout {
+  public static let name = "aligned"
+  public static let summary = "<phase>/ of A|B side by side, or <phase>A/ and <phase>B/ paired by name; one crop and flip per pair"
+  public static let yields: [(name: String, kinds: String)] = [("A", "image"), ("B", "image")]
+
+  public static func make(_ request: DatasetRequest) throws -> any ImageDataset {
+    let kinds = try imageKindsAB(request)
+    return try AlignedDataset(root: request.root, phase: request.phase, kindA: kinds.a, kindB: kinds.b,
+                              transform: request.transform, maxSize: request.maxSize)
+  }
+}

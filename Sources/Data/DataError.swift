@@ -1,3 +1,5 @@
+import Tensors
+
 /// Everything that can go wrong between a folder on disk and a batch; each message names the file or folder.
 public enum DataError: Error, CustomStringConvertible, Equatable {
   /// A file that cannot be read or decoded (corrupt, truncated, empty, unsupported, wrong extension).
@@ -12,6 +14,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
   /// A data source that comes from a system package which is not installed.
   case missingPackage(package: String, path: String)
   case invalidOption(String)
+  /// A field that a `--dataset-mode` layout was asked for but cannot produce; `yields` describes what it can.
+  case fieldNotProduced(layout: String, field: BatchField, yields: String)
+  /// A field that a layout needs but the request lacks (`needed` describes it, e.g. "'B' (an image)").
+  case fieldMissing(layout: String, needed: String, requested: [BatchField])
   /// A batch asked for a field it does not hold.
   case noSuchField(name: String, has: [String])
 
@@ -31,6 +37,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case let .missingPackage(package, path):
       return "\(path) not found: install the images with `apt-get install \(package)`"
     case let .invalidOption(message): return message
+    case let .fieldNotProduced(layout, field, yields):
+      return "--dataset-mode \(layout): cannot produce field \(field); it yields \(yields)"
+    case let .fieldMissing(layout, needed, requested):
+      let has = requested.isEmpty ? "no fields" : requested.map(\.description).joined(separator: ", ")
+      return "--dataset-mode \(layout): needs a field \(needed); the request has \(has)"
     case let .noSuchField(name, has):
       return "the batch has no field '\(name)' (it has \(has.map { "'\($0)'" }.joined(separator: ", ")))"
     }
