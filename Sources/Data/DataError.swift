@@ -18,6 +18,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
   case fieldNotProduced(layout: String, field: BatchField, yields: String)
   /// A field that a layout needs but the request lacks (`needed` describes it, e.g. "'B' (an image)").
   case fieldMissing(layout: String, needed: String, requested: [BatchField])
+  /// A label map pixel whose class id is outside 0..<classes and is not the don't-care id.
+  case classOutOfRange(path: String, id: Int, x: Int, y: Int, classes: Int, dontCare: Int?)
   /// A batch asked for a field it does not hold.
   case noSuchField(name: String, has: [String])
 
@@ -42,6 +44,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case let .fieldMissing(layout, needed, requested):
       let has = requested.isEmpty ? "no fields" : requested.map(\.description).joined(separator: ", ")
       return "--dataset-mode \(layout): needs a field \(needed); the request has \(has)"
+    case let .classOutOfRange(path, id, x, y, classes, dontCare):
+      let notDontCare = dontCare.map { "is not the don't-care id \($0)" } ?? "there is no don't-care id"
+      return "\(path): class id \(id) at (\(x), \(y)) is outside 0..<\(classes) and \(notDontCare)"
     case let .noSuchField(name, has):
       return "the batch has no field '\(name)' (it has \(has.map { "'\($0)'" }.joined(separator: ", ")))"
     }
