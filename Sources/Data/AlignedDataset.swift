@@ -71,7 +71,7 @@ public struct AlignedDataset: ImageDataset {
   public func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
     let pair = pairs[slot.index]
     let pathB = pair.b ?? pair.a
-    var imageA: Image, imageB: Image
+    let imageA: Image, imageB: Image
     if let b = pair.b {
       imageA = try ImageFile.load(pair.a, channels: kindA.channels)
       imageB = try ImageFile.load(b, channels: kindB.channels)
@@ -83,11 +83,22 @@ public struct AlignedDataset: ImageDataset {
       imageB = ab.cropped(x: half, y: 0, width: ab.width - half, height: ab.height).converted(channels: kindB.channels)
     }
     var random = slot.random(seed: seed, .augmentA)
-    let size = transform.resizedSize(width: imageA.width, height: imageA.height)
-    let parameters = try transform.drawParameters(width: size.width, height: size.height, path: pair.a, random: &random)
-    imageA = try transform.apply(imageA, parameters, filter: kindA.filter, path: pair.a)
-    imageB = try transform.apply(imageB, parameters, filter: kindB.filter, path: pathB)
-    return Sample(fields: ["A": Sample.Field(image: imageA, path: pair.a, kind: kindA),
-                           "B": Sample.Field(image: imageB, path: pathB, kind: kindB)])
+    let ab = try augmentAligned([Sample.Field(image: imageA, path: pair.a, kind: kindA),
+                                 Sample.Field(image: imageB, path: pathB, kind: kindB)],
+                                transform: transform, random: &random)
+    return Sample(fields: ["A": ab[0], "B": ab[1]])
+  }
+}
+
+/// `--dataset-mode aligned`: `AlignedDataset` of images "A" and "B".
+public enum AlignedLayout: DatasetLayout {
+  public static let name = "aligned"
+  public static let summary = "<phase>/ of A|B side by side, or <phase>A/ and <phase>B/ paired by name; one crop and flip per pair"
+  public static let yields: [(name: String, kinds: String)] = [("A", "image"), ("B", "image")]
+
+  public static func make(_ request: DatasetRequest) throws -> any ImageDataset {
+    let kinds = try imageKindsAB(request)
+    return try AlignedDataset(root: request.root, phase: request.phase, kindA: kinds.a, kindB: kinds.b,
+                              transform: request.transform, maxSize: request.maxSize)
   }
 }

@@ -66,9 +66,15 @@ public struct Batch: Sendable {
   /// The sampler cursor after this batch; a checkpoint that stores it resumes with the next batch.
   public let cursor: SamplerCursor
 
-  public subscript(_ name: String) -> Tensor {
-    guard let t = tensors[name] else { preconditionFailure("batch has no field '\(name)' (has \(tensors.keys.sorted()))") }
+  /// The (N, C, H, W) tensor of field `name`; throws naming the field and the fields the batch has.
+  public func field(_ name: String) throws -> Tensor {
+    guard let t = tensors[name] else { throw DataError.noSuchField(name: name, has: tensors.keys.sorted()) }
     return t
+  }
+
+  /// `field(name)` for a field the caller knows is there (a missing one is a programming error).
+  public subscript(_ name: String) -> Tensor {
+    do { return try field(name) } catch { preconditionFailure("\(error)") }
   }
 
   /// Stacks samples field by field; images of one field must all have the same size.
@@ -116,4 +122,20 @@ func loadAugmented(_ path: String, kind: ImageKind, transform: TransformOptions,
   let image = try ImageFile.load(path, channels: kind.channels)
   let out = try transform.augment(image, filter: kind.filter, path: path, random: &random)
   return Sample.Field(image: out, path: path, kind: kind)
+}
+
+/// Augments images that must stay aligned pixel for pixel (paired A and B; a label map with its image and
+/// instance map) with one crop and one flip, drawn for the first field's size after resizing. Each field is
+/// resized with its own kind's filter (nearest for label maps, bicubic for images).
+func augmentAligned(_ fields: [Sample.Field], transform: TransformOptions, random: inout RandomStream) throws
+  -> [Sample.Field]
+{
+  guard let first = fields.first else { return [] }
+  let size = transform.resizedSize(width: first.image.width, height: first.image.height)
+  let parameters = try transform.drawParameters(width: size.width, height: size.height, path: first.path,
+                                                random: &random)
+  return try fields.map { field in
+    let image = try transform.apply(field.image, parameters, filter: field.kind.filter, path: field.path)
+    return Sample.Field(image: image, path: field.path, kind: field.kind)
+  }
 }

@@ -52,3 +52,17 @@ public struct UnalignedDataset: ImageDataset {
     return Sample(fields: ["A": a, "B": b])
   }
 }
+
+/// `--dataset-mode unaligned`: `UnalignedDataset` of images "A" and "B".
+public enum UnalignedLayout: DatasetLayout {
+  public static let name = "unaligned"
+  public static let summary = "<phase>A/ and <phase>B/, unpaired; each image its own crop and flip"
+  public static let yields: [(name: String, kinds: String)] = [("A", "image"), ("B", "image")]
+
+  public static func make(_ request: DatasetRequest) throws -> any ImageDataset {
+    let kinds = try imageKindsAB(request)
+    return try UnalignedDataset(root: request.root, phase: request.phase, kindA: kinds.a, kindB: kinds.b,
+                                transform: request.transform, serialBatches: request.serialBatches,
+                                maxSize: request.maxSize)
+  }
+}
