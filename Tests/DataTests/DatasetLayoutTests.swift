@@ -153,11 +153,9 @@ final class DatasetLayoutTests: XCTestCase {
       let label = try XCTUnwrap(sample.fields["label"]?.image), image = try XCTUnwrap(sample.fields["image"]?.image)
       let instance = try XCTUnwrap(sample.fields["instance"]?.image)
       XCTAssertEqual([label.width, label.height, image.width, image.height], [8, 8, 8, 8])
-      for (p, id) in label.pixels.enumerated() {
-        XCTAssertEqual(image.pixels[3 * p], UInt8(Int(id) % w * 20), "red = x of the label's position")
-        XCTAssertEqual(image.pixels[3 * p + 1], UInt8(Int(id) / w * 20), "green = y of the label's position")
-        XCTAssertEqual(instance.pixels[p], 255 - id)
-      }
+      let expectedImage = label.pixels.flatMap { id -> [UInt8] in [UInt8(Int(id) % w * 20), UInt8(Int(id) / w * 20), 99] }
+      XCTAssertEqual(image.pixels, expectedImage, "red and green = x and y of the label's position, slot \(position)")
+      XCTAssertEqual(instance.pixels, label.pixels.map { 255 - $0 }, "instance = 255 − label, slot \(position)")
       corners.insert(label.pixels.min()!)
       flips.insert(label.pixels[1] < label.pixels[0])
     }
@@ -209,6 +207,9 @@ final class DatasetLayoutTests: XCTestCase {
     ids[2 * 8 + 3] = 34
     try writeImage(Image(width: 8, height: 6, channels: 1, pixels: ids), root + "/train_label", "bad.png")
     XCTAssertNoThrow(try LabelFolderLayout.make(request).sample(slot, seed: 1), "34 < 35 and 255 is don't-care")
+    ids[2 * 8 + 3] = 35
+    try writeImage(Image(width: 8, height: 6, channels: 1, pixels: ids), root + "/train_label", "bad.png")
+    assertNamedError(path, containing: "class id 35 at (3, 2)") { _ = try LabelFolderLayout.make(request).sample(slot, seed: 1) }
     let noDontCare = DatasetRequest(root: root, fields: [BatchField("label", .labelMap(classes: 35, dontCare: nil)), imageField],
                                     transform: fixed)
     XCTAssertThrowsError(try LabelFolderLayout.make(noDontCare).sample(slot, seed: 1)) { error in
