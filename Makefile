@@ -48,7 +48,7 @@ MODEL    ?= cyclegan
 RUN_NAME  = fashion-shoes-$(MODEL)
 RUN_ARGS  = --model $(MODEL) --dataroot data/fashion-shoes --name $(RUN_NAME) --input-nc 1 --output-nc 1 \
             --load-size 32 --crop-size 32 --ngf 32 --ndf 32 --netG resnet_6blocks --batch-size 2 --n-epochs 3 \
-            --n-epochs-decay 3 --save-epoch-freq 2 --print-freq 400 --num-patches 64
+            --n-epochs-decay 3 --save-epoch-freq 2 --print-freq 400 $(if $(filter cyclegan,$(MODEL)),,--num-patches 64)
 run: build
 	$(MPIRUN) -np 2 $(BIN) train $(RUN_ARGS) --resume auto
 	$(BIN) translate --checkpoint checkpoints/$(RUN_NAME) --direction AtoB --input data/fashion-shoes/testA \

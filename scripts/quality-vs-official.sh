@@ -22,8 +22,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN="mpirun --oversubscribe --bind-to none -np 2"
 # make run's settings (Makefile RUN_ARGS), for both sides.
 I2I_ARGS="--dataroot $DATA --input-nc 1 --output-nc 1 --load-size 32 --crop-size 32 --ngf 32 --ndf 32
-  --netG resnet_6blocks --batch-size 2 --n-epochs 3 --n-epochs-decay 3 --save-epoch-freq 100 --print-freq 400
-  --num-patches 64"
+  --netG resnet_6blocks --batch-size 2 --n-epochs 3 --n-epochs-decay 3 --save-epoch-freq 100 --print-freq 400"
 OFFICIAL_ARGS="--dataroot $DATA --input_nc 1 --output_nc 1 --load_size 32 --crop_size 32 --ngf 32 --ndf 32
   --netG resnet_6blocks --batch_size 4 --n_epochs 3 --n_epochs_decay 3 --gpu_ids -1 --display_id 0 --no_html
   --print_freq 400 --save_epoch_freq 3"   # 3 divides the 6 epochs: the official train.py saves only then
@@ -38,7 +37,14 @@ official_model_args() {  # the official options that choose the method (i2i's de
 }
 official_test_args() { official_model_args "$1" | sed 's/--warmup_epochs [0-9]*//'; }  # a train.py option
 official_repo() { [ "$1" = enco ] && echo "$ENCO_REPO" || echo "$CUT_REPO"; }
-i2i_model_args() { [ "$1" = enco ] && echo "--model enco --warmup-epochs 2" || echo "--model $1"; }
+# CycleGAN has no --num-patches (each model takes only its own options).
+i2i_model_args() {
+  case $1 in
+    cyclegan) echo "--model cyclegan" ;;
+    enco) echo "--model enco --warmup-epochs 2 --num-patches 64" ;;
+    *) echo "--model $1 --num-patches 64" ;;
+  esac
+}
 
 score() {  # score SIDE MODEL SEED DIRECTION FOLDER CLASS REAL
   local line

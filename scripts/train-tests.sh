@@ -14,8 +14,12 @@ MODELS=${*:-cyclegan}
 small() {  # small MODEL
   echo --model "$1" --dataroot data/fashion-shoes --checkpoints-dir "$work/ck" --input-nc 1 --output-nc 1 \
     --load-size 32 --crop-size 32 --ngf 16 --ndf 16 --netG resnet_6blocks --n-epochs 1 --n-epochs-decay 0 \
-    --num-patches 32 --threads 1 --print-freq 1000
+    --threads 1 --print-freq 1000 $(model_args "$1")
 }
+# Each model takes only its own options: CycleGAN's image pool, the contrastive models' patch count; EnCo's learning
+# rates are --lr-G/--lr-D/--lr-F.
+model_args() { [ "$1" = cyclegan ] || echo --num-patches 32; }
+lr_args() { [ "$1" = enco ] && echo --lr-G "$2" --lr-D "$2" --lr-F "$2" || echo --lr "$2"; }
 cursor() { grep -o '"cursorConsumed" : [0-9]*' "$1/state.json" | grep -o '[0-9]*$'; }
 
 # Distributed equivalence: 2 ranks × batch 1 and 1 rank × batch 2 take the same steps. What can be held to a
@@ -48,8 +52,8 @@ equivalence() {  # equivalence LABEL STEPS ARGS...: 1 rank × batch 2 against 2 
 
 for model in $MODELS; do
   echo "== $model: 2 ranks × batch 1 and 1 rank × batch 2 take the same SGD steps (updates within 1e-2·rms)"
-  args="$(small $model) --pool-size 0 --seed 1 --max-steps 3 --optimizer sgd --lr 2e-5 --save-every-steps 1 --keep 10"
-  [ "$model" = enco ] && args="$args --lr-G 2e-5 --lr-D 2e-5 --lr-F 2e-5"
+  args="$(small $model) --seed 1 --max-steps 3 --optimizer sgd $(lr_args $model 2e-5) --save-every-steps 1 --keep 10"
+  [ "$model" = cyclegan ] && args="$args --pool-size 0"
   # NOTE: EnCo's DAG sampling keeps the patches the discriminator scores lowest: a sort of near-equal values, which
   # a rounding difference in the weights reorders, so the runs pick other patches and part ways. The ranked half is
   # switched off here; a whole EnCo step with it is checked for N ranks = 1 process by i2i-mpi-tests (same weights,
@@ -70,7 +74,8 @@ for model in $MODELS; do
     equivalence "$model: distributed equivalence (RGB, ngf 8)" "$steps" $args --input-nc 3 --output-nc 3 --ngf 8 --ndf 8
 
   echo "== $model: 6 steps, and 3 steps then resumed to 6, end bit-identical"
-  args="$(small $model) --pool-size 4 --seed 2"
+  args="$(small $model) --seed 2"
+  [ "$model" = cyclegan ] && args="$args --pool-size 4"
   $MPIRUN -np 2 $BIN train $args --name $model-full --max-steps 6 >"$work/log" 2>&1 &&
     $MPIRUN -np 2 $BIN train $args --name $model-half --max-steps 3 >>"$work/log" 2>&1 &&
     $MPIRUN -np 2 $BIN train $args --name $model-half --max-steps 6 --resume auto >>"$work/log" 2>&1 &&

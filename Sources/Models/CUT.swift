@@ -43,8 +43,6 @@ public final class CUT: TranslationModel {
 
   public var optimizers: [(name: String, optimizer: any Optimizer)] { core.optimizers }
 
-  public static var loadsAtCropSizeWhileDecaying: Bool { true }
-
   /// Builds F's heads from the channels of G's features at `nceLayers` on the batch's first A image, initialised
   /// from the seed (so every rank builds the same F), and F's Adam. Nothing to build when λ_NCE = 0.
   public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {

@@ -37,7 +37,9 @@ public enum CUTDescriptor: ModelDescriptor {
     return try CUT(o)
   }
 
-  public static func translator(_ o: CUTOptions, direction: Direction) throws -> (any Translator)? {
-    try CUT.translator(o, direction: direction)
+  public static func translator(_ options: CUTOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
+    var o = options
+    o.seed = run.seed
+    return try CUT.translator(o, direction: direction)
   }
 }

@@ -28,7 +28,9 @@ public enum CycleGANDescriptor: ModelDescriptor {
     return try CycleGAN(o)
   }
 
-  public static func translator(_ o: CycleGANOptions, direction: Direction) throws -> (any Translator)? {
-    try CycleGAN.translator(o, direction: direction)
+  public static func translator(_ options: CycleGANOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
+    var o = options
+    o.seed = run.seed
+    return try CycleGAN.translator(o, direction: direction)
   }
 }

@@ -53,8 +53,6 @@ public final class EnCo: TranslationModel {
 
   public var optimizers: [(name: String, optimizer: any Optimizer)] { core.optimizers }
 
-  public static var loadsAtCropSizeWhileDecaying: Bool { true }
-
   public func beginEpoch(_ epoch: Int) { self.epoch = epoch }
 
   /// Whether this epoch runs the identity branch (B through G and its L1 loss).

@@ -43,7 +43,9 @@ public enum EnCoDescriptor: ModelDescriptor {
     return try EnCo(o)
   }
 
-  public static func translator(_ o: EnCoOptions, direction: Direction) throws -> (any Translator)? {
-    try EnCo.translator(o, direction: direction)
+  public static func translator(_ options: EnCoOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
+    var o = options
+    o.seed = run.seed
+    return try EnCo.translator(o, direction: direction)
   }
 }

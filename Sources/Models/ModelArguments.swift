@@ -48,7 +48,8 @@ public struct ModelArguments<Options: ModelOptions> {
       let flag = "--" + (help?.flag ?? name)
       let value = try ModelArguments.value(text!, like: defaultValue, choices: help?.choices, flag: flag)
       if let earlier = values[key], earlier.value != value {
-        throw OptionError(flag, "given as \(earlier.value) by \(earlier.flag) and as \(value) by --\(name); give one")
+        let given = aliases[name] != nil ? "--\(name) (\(flag) \(value))" : "\(flag) \(value)"
+        throw OptionError(flag, "\(given) conflicts with \(earlier.flag) \(earlier.value); give one")
       }
       values[key] = ("--" + name, value)
     }

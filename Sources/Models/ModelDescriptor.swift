@@ -31,9 +31,9 @@ public protocol ModelDescriptor {
   static var architectureKeys: [String] { get }
   /// The model for training, its networks initialised from `run.seed` (the same on every rank).
   static func make(_ options: Options, run: RunFacts) throws -> any TranslationModel
-  /// Inference alone in `direction` (the generator and what it reads, no discriminator or optimiser), to be
-  /// loaded from a checkpoint; nil if the model does not translate `direction`.
-  static func translator(_ options: Options, direction: Direction) throws -> (any Translator)?
+  /// Inference alone in `direction` (the generator and what it reads, no discriminator or optimiser), built as
+  /// `make` builds it (to be loaded from a checkpoint); nil if the model does not translate `direction`.
+  static func translator(_ options: Options, direction: Direction, run: RunFacts) throws -> (any Translator)?
 }
 
 /// The schedule defaults of a model (the reference's `n_epochs`, `n_epochs_decay`, EnCo's warm-up).
@@ -87,8 +87,11 @@ extension ModelDescriptor {
 
   /// The defaults of `name` with the command-line `arguments` applied and settled; an unknown option or a bad
   /// value is an error naming it.
-  public static func parseOptions(_ arguments: [String], name: String) throws -> any ModelOptions {
-    let parsed = try ModelArguments(arguments, over: defaults(for: name), model: name)
+  /// `over`: options to apply them to instead of the defaults.
+  public static func parseOptions(_ arguments: [String], name: String, over: (any ModelOptions)? = nil) throws
+    -> any ModelOptions
+  {
+    let parsed = try ModelArguments(arguments, over: over.map(typed) ?? defaults(for: name), model: name)
     var options = parsed.options
     settle(&options, given: parsed.given)
     return options
@@ -111,8 +114,10 @@ extension ModelDescriptor {
   public static func makeModel(_ options: any ModelOptions, run: RunFacts) throws -> any TranslationModel {
     try make(typed(options), run: run)
   }
-  public static func makeTranslator(_ options: any ModelOptions, direction: Direction) throws -> (any Translator)? {
-    try translator(typed(options), direction: direction)
+  public static func makeTranslator(_ options: any ModelOptions, direction: Direction, run: RunFacts) throws
+    -> (any Translator)?
+  {
+    try translator(typed(options), direction: direction, run: run)
   }
 
   /// `i2i train --model NAME --help`: every option of the model with its default for `name`, one line each.
@@ -126,7 +131,9 @@ extension ModelDescriptor {
       lines.append(left.padding(toLength: max(left.count + 1, 38), withPad: " ", startingAt: 0) + h.help + choices)
     }
     for a in Options.aliases {
-      lines.append("  --\(a.flag)".padding(toLength: 38, withPad: " ", startingAt: 0) + "Same as --\(flag(for: a.key)) \(a.value).")
+      let left = "  --\(a.flag)"
+      lines.append(left.padding(toLength: max(left.count + 1, 38), withPad: " ", startingAt: 0)
+                     + "Same as --\(flag(for: a.key)) \(a.value).")
     }
     return lines.joined(separator: "\n")
   }

@@ -42,11 +42,6 @@ public protocol TranslationModel: AnyObject {
   /// `--epoch-count`, 1 by default). Models whose objective changes with the epoch (EnCo's identity term) use it.
   func beginEpoch(_ epoch: Int)
 
-  /// Whether, in the decay phase (epoch > n_epochs), the data set stops scale augmentation by loading at the crop
-  /// size (CUT and EnCo's unaligned data set do; CycleGAN's does not). A rule of the model kind, so that `i2i
-  /// translate` reads it without building the model.
-  static var loadsAtCropSizeWhileDecaying: Bool { get }
-
   /// Networks by their reference checkpoint name ("G_A", "G_B", "D_A", "D_B"), written as net_<name>.safetensors.
   var networks: [(name: String, module: Module)] { get }
   /// Optimisers by name ("G", "D"); a learning-rate schedule drives each.
@@ -79,9 +74,6 @@ public protocol TranslationModel: AnyObject {
 extension TranslationModel {
   public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {}
   public func beginEpoch(_ epoch: Int) {}
-  public static var loadsAtCropSizeWhileDecaying: Bool { false }
-  /// The model kind's `loadsAtCropSizeWhileDecaying`.
-  public var loadsAtCropSizeWhileDecaying: Bool { Self.loadsAtCropSizeWhileDecaying }
   public func trainingStatistics() -> [(name: String, value: Double)] { [] }
 }
 

@@ -75,11 +75,10 @@ extension Trainer {
   /// The options that shape the networks must match the checkpoint's.
   private func checkCompatible(_ state: CheckpointState, checkpoint: URL) throws {
     let mine = options.asStrings
-    for key in ["model", "inputNC", "outputNC", "ngf", "ndf", "netG", "netD", "nLayersD", "norm", "netF", "netFNC",
-                "nceLayers", "noAntialias", "noAntialiasUp", "prjNorm", "noPredictor", "batchSize"] {
+    // A different batch size is allowed: the cursor counts samples.
+    for key in ["model"] + options.descriptor.architectureKeys {
       guard let saved = state.options[key], let now = mine[key], saved != now else { continue }
-      if key == "batchSize" { continue }  // a different batch size is allowed; the cursor is in samples
-      throw OptionError(option: "--" + TrainingOptions.flagName(key),
+      throw OptionError(option: "--" + options.flagName(key),
                                 reason: "the checkpoint \(checkpoint.path) was trained with \(saved), this run has \(now)")
     }
   }
@@ -91,7 +90,7 @@ extension Trainer {
     let mine = options.asStrings
     let differences = ["name", "dataroot", "seed"].compactMap { key -> String? in
       guard let saved = state.options[key], let now = mine[key], saved != now else { return nil }
-      return "--\(TrainingOptions.flagName(key)) \(saved) there, \(now) here"
+      return "--\(options.flagName(key)) \(saved) there, \(now) here"
     }
     guard !differences.isEmpty else { return }
     let list = differences.joined(separator: "; ")
@@ -154,7 +153,7 @@ extension Trainer {
     try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
     try DurableFiles.replace(runDirectory.appendingPathComponent("train_opt.json"), with: try TrainingOptions.encoder.encode(options))
     let text = "----------------- Options ---------------\n"
-      + options.asStrings.sorted { $0.key < $1.key }.map { "\(TrainingOptions.flagName($0.key).padding(toLength: 24, withPad: " ", startingAt: 0)): \($0.value)" }.joined(separator: "\n")
+      + options.asStrings.sorted { $0.key < $1.key }.map { "\(options.flagName($0.key).padding(toLength: 24, withPad: " ", startingAt: 0)): \($0.value)" }.joined(separator: "\n")
       + "\n----------------- End -------------------\n"
     try DurableFiles.replace(runDirectory.appendingPathComponent("train_opt.txt"), with: Data(text.utf8))
     log = try LossLog(directory: runDirectory)

@@ -37,9 +37,8 @@ public final class Trainer {
     self.options = options
     self.context = context
     self.printLine = say
-    model = try ModelCatalog.make(options)
-    data = try TrainingData(options, loadsAtCropSizeWhileDecaying: options.noScaleAugInDecay
-                              ?? model.loadsAtCropSizeWhileDecaying)
+    model = try options.makeModel()
+    data = try TrainingData(options)
     runDirectory = URL(fileURLWithPath: options.checkpointsDir).appendingPathComponent(options.name)
     store = CheckpointStore(directory: runDirectory, keep: options.keep)
   }
@@ -55,19 +54,9 @@ public final class Trainer {
                           ("--save-every-steps", o.saveEverySteps), ("--warmup-epochs", o.warmupEpochs)] where value < 0 {
       throw OptionError(option: name, reason: "must be ≥ 0, got \(value)")
     }
-    // The PatchGAN halves the image `layers` times, then two 4×4 convs with padding 1 each take 1 pixel off.
-    let layers = o.netD == "n_layers" ? o.nLayersD : 3
-    if o.preprocess != "none" && (o.cropSize < 3 << layers || o.cropSize % 4 != 0) {
-      throw OptionError(option: "--crop-size", reason: "\(o.cropSize) is too small or not a multiple of 4: the "
-                                  + "generator needs a multiple of 4 and a \(layers)-layer discriminator at least "
-                                  + "\(3 << layers) pixels")
-    }
-    if !(o.lr > 0 && o.lr.isFinite) { throw OptionError(option: "--lr", reason: "must be a positive number, got \(o.lr)") }
+    try o.descriptor.anyCheckInputSize(o.modelOptions, cropSize: o.cropSize, cropped: o.preprocess != "none")
     if !(o.collectiveTimeout >= 0 && o.collectiveTimeout.isFinite) {
       throw OptionError(option: "--collective-timeout", reason: "must be a number of seconds ≥ 0, got \(o.collectiveTimeout)")
-    }
-    for (name, value) in [("--beta1", o.beta1), ("--beta2", o.beta2)] where !(value >= 0 && value < 1) {
-      throw OptionError(option: name, reason: "must be in [0, 1), got \(value)")
     }
     // Upper bounds that keep a typo from reaching an allocation (a batch of 10¹¹ images) or the thread pool.
     for (name, value, range) in [("--batch-size", o.batchSize, 1...65_536), ("--threads", o.threads, 0...1024),
@@ -92,7 +81,7 @@ public final class Trainer {
     var loader: DataLoader? = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor)
     defer { loader?.stop() }
     var first: Batch? = try loader!.next()
-    try model.dataDependentInitialize(data.trainingBatch(first!), context: context)
+    try model.dataDependentInitialize(try data.trainingBatch(first!), context: context)
     if let resumed { try loadCheckpoint(resumed) }
     try synchronizeReplicas()
     try model.prepare(context: context)
@@ -110,14 +99,14 @@ public final class Trainer {
         let batch = try nextBatchOnEveryRank { try first ?? loader!.next() }
         let wait = first == nil ? loader!.lastWait : 0
         first = nil
-        let losses = try model.trainStep(data.trainingBatch(batch), step: step, context: context)
+        let losses = try model.trainStep(try data.trainingBatch(batch), step: step, context: context)
         let imagesBefore = cursor.consumed
         step += 1
         cursor = batch.cursor
         try afterStep(losses: losses, epoch: epoch, imagesBefore: imagesBefore,
                       imagesAfter: imagesBefore + options.batchSize * context.size,
                       seconds: started.duration(to: .now).seconds, wait: wait,
-                      learningRate: Double(schedulers.first?.learningRates.first ?? options.lr))
+                      learningRate: Double(schedulers.first?.learningRates.first ?? 0))
       }
       if cursor.epoch > epoch {
         loader?.stop()
@@ -145,7 +134,7 @@ public final class Trainer {
     let decoded = try all.map { try JSONDecoder().decode([String: String].self, from: $0) }
     for (rank, theirs) in decoded.enumerated().dropFirst() {
       for key in Set(decoded[0].keys).union(theirs.keys).sorted() where decoded[0][key] != theirs[key] {
-        throw OptionError(option: "--" + TrainingOptions.flagName(key), reason: "rank 0 has \(decoded[0][key] ?? "none"), "
+        throw OptionError(option: "--" + options.flagName(key), reason: "rank 0 has \(decoded[0][key] ?? "none"), "
                                     + "rank \(rank) has \(theirs[key] ?? "none"): every rank must be started with the same options")
       }
     }

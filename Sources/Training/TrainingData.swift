@@ -6,33 +6,50 @@ import Tensors
 /// The data side of a run: the data set the options describe, its per-epoch transform, and a sharded loader.
 struct TrainingData {
   let options: TrainingOptions
-  /// The model's A and B channel counts after `--direction` (BtoA reads the B folder as A).
   let dataset: @Sendable (TransformOptions) throws -> any ImageDataset
   let count: Int
   /// Every image file the data set reads.
   let files: [String]
-  /// CUT and EnCo: in the decay phase, load at the crop size (no scale augmentation).
+  /// In the decay phase, load at the crop size (no scale augmentation): the model's rule unless
+  /// `--no-scale-aug-in-decay` says otherwise.
   let loadsAtCropSizeWhileDecaying: Bool
+  /// Full batches only (the model's data policy).
+  let dropLast: Bool
+  /// The data set's field for each of the model's fields (`--direction BtoA` swaps A and B).
+  let sourceField: [String: String]
 
-  init(_ o: TrainingOptions, loadsAtCropSizeWhileDecaying: Bool) throws {
+  init(_ o: TrainingOptions) throws {
     options = o
-    self.loadsAtCropSizeWhileDecaying = loadsAtCropSizeWhileDecaying
+    let policy = o.descriptor.dataPolicy
+    loadsAtCropSizeWhileDecaying = o.noScaleAugInDecay ?? policy.loadsAtCropSizeWhileDecaying
+    dropLast = policy.dropLast
     guard !o.dataroot.isEmpty else { throw OptionError(option: "--dataroot", reason: "is required") }
-    let swap = try Direction.parse(o.direction, option: "--direction") == .bToA
-    // The folder read as A feeds the model's input side (input-nc channels).
-    let (kindA, kindB) = swap ? (ImageKind.image(channels: o.outputNC), ImageKind.image(channels: o.inputNC))
-                              : (.image(channels: o.inputNC), .image(channels: o.outputNC))
-    let (root, maxSize, serial) = (o.dataroot, o.maxDatasetSize, o.serialBatches)
-    switch o.datasetMode {
-    case "unaligned":
-      dataset = { t in try UnalignedDataset(root: root, kindA: kindA, kindB: kindB, transform: t, serialBatches: serial, maxSize: maxSize) }
-    case "aligned":
-      dataset = { t in try AlignedDataset(root: root, kindA: kindA, kindB: kindB, transform: t, maxSize: maxSize) }
-    default:
-      throw OptionError(option: "--dataset-mode", reason: "unknown mode '\(o.datasetMode)' for training (expected unaligned, aligned)")
-    }
+    let sources = try TrainingData.remap(o.fields, direction: try Direction.parse(o.direction, option: "--direction"),
+                                         model: o.model)
+    sourceField = sources
+    let request = o.fields.map { BatchField(sources[$0.name]!, $0.kind) }
+    let (root, maxSize, serial, mode) = (o.dataroot, o.maxDatasetSize, o.serialBatches, o.datasetMode)
+    dataset = { t in try TrainingData.makeDataset(mode, root: root, fields: request, transform: t, serialBatches: serial, maxSize: maxSize) }
     let set = try dataset(try TrainingData.transform(o, decaying: false))
     (count, files) = (set.count, set.files)
+  }
+
+  /// `--direction` as a remap of field names: BtoA reads the model's A from the data set's B and B from A; a
+  /// model without fields A and B has no direction to swap.
+  static func remap(_ fields: [BatchField], direction: Direction, model: String) throws -> [String: String] {
+    let names = fields.map(\.name)
+    guard direction == .bToA else { return Dictionary(uniqueKeysWithValues: names.map { ($0, $0) }) }
+    guard names.contains("A") && names.contains("B") else {
+      throw OptionError("--direction", "BtoA swaps the fields A and B, and \(model) reads \(names.joined(separator: ", "))")
+    }
+    return Dictionary(uniqueKeysWithValues: names.map { ($0, $0 == "A" ? "B" : $0 == "B" ? "A" : $0) })
+  }
+
+  /// The data set of `--dataset-mode` producing `fields`.
+  static func makeDataset(_ mode: String, root: String, fields: [BatchField], transform: TransformOptions,
+                          serialBatches: Bool, maxSize: Int) throws -> any ImageDataset {
+    try DatasetLayouts.named(mode).make(DatasetRequest(root: root, fields: fields, transform: transform,
+                                                       serialBatches: serialBatches, maxSize: maxSize))
   }
 
   /// The reference transform options; in the decay phase of CUT/EnCo, load size = crop size.
@@ -54,9 +71,6 @@ struct TrainingData {
     return try TrainingData.transform(options, decaying: decaying)
   }
 
-  /// Drop-last as the reference loaders use it: CUT and EnCo need every batch full (their NCE reshape does).
-  var dropLast: Bool { options.model != "cyclegan" }
-
   func sampler(rank: Int, worldSize: Int, cursor: SamplerCursor) throws -> ShardedSampler {
     try ShardedSampler(count: count, batchSize: options.batchSize, rank: rank, worldSize: worldSize, seed: options.seed,
                        shuffle: !options.serialBatches, dropLast: dropLast, cursor: cursor)
@@ -69,9 +83,8 @@ struct TrainingData {
                       skipBadImages: options.skipBadImages)
   }
 
-  /// The model's view of a loaded batch: fields A and B, swapped for `--direction BtoA`.
-  func trainingBatch(_ batch: Batch) -> TrainingBatch {
-    let swap = options.direction == "BtoA"
-    return TrainingBatch(a: batch[swap ? "B" : "A"], b: batch[swap ? "A" : "B"])
+  /// The model's view of a loaded batch: its fields, each read from its source field.
+  func trainingBatch(_ batch: Batch) throws -> TrainingBatch {
+    TrainingBatch(try Dictionary(uniqueKeysWithValues: sourceField.map { ($0.key, try batch.field($0.value)) }))
   }
 }

@@ -14,7 +14,7 @@ struct BenchStep: ParsableCommand {
     commandName: "step",
     abstract: "Seconds per training step of a model on synthetic batches; last line median_s_per_iter.")
 
-  @Option(help: "Model name, as for `i2i train --model`.") var model = "cyclegan"
+  @Option(help: "Model name, as for `i2i train --model`.") var model = ModelCatalog.standard.names[0]
   @Option(help: "Image height and width.") var size = 128
   @Option(help: "Generator filters in the first conv layer.") var ngf = 32
   @Option(help: "Discriminator filters in the first conv layer (default: the model's).") var ndf: Int?
@@ -70,14 +70,9 @@ struct BenchStep: ParsableCommand {
   private func makeModel() throws -> any TranslationModel {
     do {
       var o = try TrainingOptions(model: model)
-      o.ngf = ngf
-      if let ndf { o.ndf = ndf }
-      o.netG = netG
-      o.mirrorEnCoLayersForNetG()
-      (o.loadSize, o.cropSize) = (size, size)
-      o.threads = threads
+      try o.setModelArguments(["--ngf", "\(ngf)", "--netG", netG] + (ndf.map { ["--ndf", "\($0)"] } ?? []))
       o.seed = seed
-      return try ModelCatalog.make(o)
+      return try o.makeModel()
     } catch let error as OptionError where error.option == "--model" {
       throw ValidationError("bench step: this build's model catalog cannot make '\(model)': \(error.reason)")
     }

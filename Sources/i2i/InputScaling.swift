@@ -19,7 +19,7 @@ struct InputScaling {
   let loadSize: Int, cropSize: Int
   let summary: String
 
-  /// `modelDecaysAtCropSize`: the model's own rule for the decay phase (`TranslationModel.loadsAtCropSizeWhileDecaying`),
+  /// `modelDecaysAtCropSize`: the model's own rule for the decay phase (its descriptor's `dataPolicy`),
   /// which `--no-scale-aug-in-decay` overrides.
   init(_ name: String, training o: TrainingOptions, modelDecaysAtCropSize: Bool, fromCheckpoint: Bool) throws {
     guard let mode = Mode(rawValue: name) else {

@@ -36,7 +36,7 @@ struct InspectCommand: ParsableCommand {
     print("data cursor: epoch \(state.cursorEpoch), \(state.cursorConsumed) samples consumed")
     print("checksums: all \(state.files.count) files verify")
     let keys = ["dataroot", "netG", "netD", "ngf", "ndf", "inputNC", "outputNC", "norm", "batchSize", "lr", "nEpochs", "nEpochsDecay"]
-    print("options: " + keys.compactMap { k in state.options[k].map { "--\(TrainingOptions.flagName(k)) \($0)" } }.joined(separator: " "))
+    print("options: " + keys.compactMap { k in state.options[k].map { "--\(TrainingOptions.flagName(k, model: state.model)) \($0)" } }.joined(separator: " "))
     for name in state.files.keys.sorted() where name.hasSuffix(".safetensors") {
       let file = try SafeTensors.read(checkpoint.appendingPathComponent(name))
       let count = file.tensors.values.reduce(0) { $0 + $1.count }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Models
 
 extension NameSpecification {
   /// `--n-epochs` and the reference code's `--n_epochs`, both accepted.
@@ -12,11 +13,8 @@ extension NameSpecification {
 struct BoolValue: ExpressibleByArgument {
   let value: Bool
   init?(argument: String) {
-    switch argument.lowercased() {
-    case "true", "1", "yes", "on": value = true
-    case "false", "0", "no", "off": value = false
-    default: return nil
-    }
+    guard let b = BooleanText(argument) else { return nil }
+    value = b.value
   }
   static var defaultCompletionKind: CompletionKind { .list(["true", "false"]) }
 }

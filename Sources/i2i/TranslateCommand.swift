@@ -11,19 +11,13 @@ struct TranslateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "translate",
     abstract: "Translate a folder of images with a trained generator (--weights FILE or --checkpoint DIR).")
 
-  @Option(name: .both("model"), help: "cyclegan, cut, fastcut or enco (with --weights).") var model: String = "cyclegan"
+  @Option(name: .both("model"), help: ArgumentHelp("\(ModelCatalog.standard.names.joined(separator: ", ")) (with --weights)."))
+  var model: String = ModelCatalog.standard.names[0]
   @Option(help: "A generator's safetensors file (net_G_A.safetensors, net_G.safetensors, …).") var weights: String?
   @Option(help: "A checkpoint or run directory: its options and generator are used.") var checkpoint: String?
   @Option(name: .both("direction"), help: "AtoB or BtoA (which generator of a two-way model).") var direction: String = "AtoB"
   @Option(help: "Folder of input images.") var input: String
   @Option(help: "Folder for the translated images (created).") var output: String
-  @Option(name: .both("netG")) var netG: String?
-  @Option(name: .both("ngf")) var ngf: Int?
-  @Option(name: .both("norm")) var norm: String?
-  @Option(name: .both("input-nc")) var inputNC: Int?
-  @Option(name: .both("output-nc")) var outputNC: Int?
-  @Flag(name: .both("no-antialias")) var noAntialias = false
-  @Flag(name: .both("no-antialias-up")) var noAntialiasUp = false
   @Option(name: .both("threads")) var threads: Int = 0
   @Option(name: .both("preprocess"), help: ArgumentHelp("""
     none (default): translate each input at its own size. auto: show the generator objects at the scale its \
@@ -33,6 +27,9 @@ struct TranslateCommand: ParsableCommand {
     `i2i eval score` on CycleGANs trained at L 36 / C 32 (BENCHMARKS.md, 2 seeds), none gave KID×10³ 551 and 288 \
     against 1936 and 1563 for auto, with the same share judged boots (0.99, 0.98).
     """, valueName: "none|auto|resize_and_crop")) var preprocess: String = "none"
+  /// With --weights: the model's options that shape the generator (`--netG resnet_6blocks --ngf 32`), as for
+  /// `i2i train --model NAME`.
+  @Argument(parsing: .allUnrecognized, help: .hidden) var modelArguments: [String] = []
 
   func run() throws {
     do { try translateFolder() } catch let error as ExitCode { throw error } catch {
@@ -46,15 +43,14 @@ struct TranslateCommand: ParsableCommand {
     let direction = try Direction.parse(self.direction, option: "--direction")
     let (options, checkpointDirectory) = try resolveModel()
     // Only the generator: no discriminator, F or optimiser is built.
-    guard let translator = try ModelCatalog.translator(options, direction: direction) else {
+    guard let translator = try options.makeTranslator(direction: direction) else {
       throw ValidationError("--direction: \(options.model) does not translate \(direction.rawValue)")
     }
     let weightsURL = try loadNetworks(of: translator, checkpointDirectory: checkpointDirectory)
 
-    let (inC, outC) = direction == .aToB ? (options.inputNC, options.outputNC) : (options.outputNC, options.inputNC)
+    let (inC, outC) = try channels(options, direction: direction)
     let scaling = try InputScaling(preprocess, training: options,
-                                   modelDecaysAtCropSize: try ModelCatalog.modelType(options.model)
-                                     .loadsAtCropSizeWhileDecaying,
+                                   modelDecaysAtCropSize: options.descriptor.dataPolicy.loadsAtCropSizeWhileDecaying,
                                    fromCheckpoint: checkpointDirectory != nil)
     print("translate: \(scaling.summary)")
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
@@ -101,6 +97,9 @@ struct TranslateCommand: ParsableCommand {
   /// The training options, from --checkpoint (and its verified directory) or from --weights and the flags.
   private func resolveModel() throws -> (TrainingOptions, URL?) {
     if let checkpoint {
+      guard modelArguments.isEmpty else {
+        throw ValidationError("\(modelArguments[0]): the model's options come from the checkpoint's train_opt.json; give them only with --weights")
+      }
       guard weights == nil else { throw ValidationError("give either --weights or --checkpoint, not both") }
       let dir = try InspectCommand.resolve(checkpoint)
       let saved = dir.appendingPathComponent("train_opt.json")
@@ -110,12 +109,20 @@ struct TranslateCommand: ParsableCommand {
       }
       return (options, dir)
     }
-    guard let weights else { throw ValidationError("give --weights FILE.safetensors or --checkpoint DIR") }
+    guard weights != nil else { throw ValidationError("give --weights FILE.safetensors or --checkpoint DIR") }
     var o = try TrainingOptions(model: model)
-    set(&o.netG, netG); set(&o.ngf, ngf); set(&o.norm, norm); set(&o.inputNC, inputNC); set(&o.outputNC, outputNC)
-    if noAntialias { o.noAntialias = true }
-    if noAntialiasUp { o.noAntialiasUp = true }
+    try o.setModelArguments(modelArguments)
     return (o, nil)
+  }
+
+  /// The channels of the image the translator reads and of the one it makes: the model's fields A and B, swapped
+  /// for BtoA.
+  private func channels(_ o: TrainingOptions, direction: Direction) throws -> (input: Int, output: Int) {
+    let fields = Dictionary(o.fields.map { ($0.name, $0.kind.channels) }, uniquingKeysWith: { a, _ in a })
+    guard let a = fields["A"], let b = fields["B"] else {
+      throw ValidationError("--model \(o.model) translates from \(o.fields.map(\.description).joined(separator: ", ")), not an image folder")
+    }
+    return direction == .aToB ? (a, b) : (b, a)
   }
 
   /// The outputs keep the inputs' file stems, so an output folder that is (or lies inside) the input folder would

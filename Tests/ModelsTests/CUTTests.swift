@@ -55,7 +55,7 @@ final class CUTTests: XCTestCase {
     XCTAssertTrue(model.visuals().allSatisfy { $0.image.shape == [2, 3, 32, 32] && !$0.image.requiresGrad })
     XCTAssertEqual(model.trainingStatistics().map(\.name), ["negatives_per_query"])
     XCTAssertEqual(model.trainingStatistics()[0].value, 15)  // 16 patches of the same image, less the positive
-    XCTAssertTrue(model.loadsAtCropSizeWhileDecaying)
+    XCTAssertTrue(CUTDescriptor.dataPolicy.loadsAtCropSizeWhileDecaying && CUTDescriptor.dataPolicy.dropLast)
     XCTAssertTrue(model.extraState().isEmpty)
   }
 

@@ -66,7 +66,7 @@ final class EnCoTests: XCTestCase {
     XCTAssertEqual(model.visuals().last!.image.shape, [2, 1, 32, 32])
     XCTAssertEqual(model.trainingStatistics().map(\.name), ["negatives_per_query"])
     XCTAssertEqual(model.trainingStatistics()[0].value, 7)  // 8 patches of the same image, less the positive
-    XCTAssertTrue(model.loadsAtCropSizeWhileDecaying)
+    XCTAssertTrue(EnCoDescriptor.dataPolicy.loadsAtCropSizeWhileDecaying && EnCoDescriptor.dataPolicy.dropLast)
     XCTAssertTrue(model.extraState().isEmpty)
   }
 

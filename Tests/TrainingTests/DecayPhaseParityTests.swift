@@ -12,8 +12,10 @@ final class DecayPhaseParityTests: XCTestCase {
     var o = try TrainingOptions(model: "cut")
     o.dataroot = packageRoot() + "/data/fashion-shoes"
     (o.loadSize, o.cropSize, o.nEpochs, o.nEpochsDecay) = (36, 32, 3, 3)
-    let withRule = try TrainingData(o, loadsAtCropSizeWhileDecaying: true)
-    let withoutRule = try TrainingData(o, loadsAtCropSizeWhileDecaying: false)
+    let withRule = try TrainingData(o)  // CUT's data policy
+    o.noScaleAugInDecay = false
+    let withoutRule = try TrainingData(o)
+    o.noScaleAugInDecay = nil
     for epochIndex in 0..<6 {
       XCTAssertEqual(Float(try withRule.transform(epochIndex: epochIndex).loadSize), expected.storage.base[epochIndex],
                      "epoch \(epochIndex + 1)")
@@ -21,6 +23,6 @@ final class DecayPhaseParityTests: XCTestCase {
     }
     // Resuming with --epoch-count 4 starts in the decay phase, as the reference's epoch numbering does.
     o.epochCount = 4
-    XCTAssertEqual(try TrainingData(o, loadsAtCropSizeWhileDecaying: true).transform(epochIndex: 0).loadSize, 32)
+    XCTAssertEqual(try TrainingData(o).transform(epochIndex: 0).loadSize, 32)
   }
 }

@@ -25,7 +25,7 @@ final class TrainerTests: XCTestCase {
     o.dataroot = root.appendingPathComponent("data").path
     o.checkpointsDir = root.appendingPathComponent("ck").path
     o.name = "tiny"
-    (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG) = (1, 1, 4, 4, "resnet_6blocks")
+    try o.setModelArguments(["--input-nc", "1", "--output-nc", "1", "--ngf", "4", "--ndf", "4", "--netG", "resnet_6blocks"])
     (o.loadSize, o.cropSize, o.batchSize, o.nEpochs, o.nEpochsDecay, o.saveEpochFreq) = (32, 32, 2, 1, 1, 1)
     return o
   }
@@ -71,10 +71,11 @@ final class TrainerTests: XCTestCase {
     }
   }
 
-  func testFlagNamesFollowTheReference() {
-    XCTAssertEqual(TrainingOptions.flagName("nEpochsDecay"), "n-epochs-decay")
-    XCTAssertEqual(TrainingOptions.flagName("lambdaA"), "lambda-A")
-    XCTAssertEqual(TrainingOptions.flagName("inputNC"), "input-nc")
-    XCTAssertEqual(TrainingOptions.flagName("netG"), "netG")
+  func testFlagNamesFollowTheReference() throws {
+    let o = try options()
+    XCTAssertEqual(o.flagName("nEpochsDecay"), "n-epochs-decay")
+    XCTAssertEqual(o.flagName("lambdaA"), "lambda-A")
+    XCTAssertEqual(o.flagName("inputNC"), "input-nc")
+    XCTAssertEqual(o.flagName("netG"), "netG")
   }
 }

@@ -6,7 +6,7 @@ import Tensors
 import TestSupport
 import Training
 
-/// `ModelCatalog.translator`: the generator of one direction alone, as `i2i translate` builds it.
+/// `TrainingOptions.makeTranslator`: the generator of one direction alone, as `i2i translate` builds it.
 final class TranslatorTests: XCTestCase {
   let cases: [(model: String, direction: Direction, generator: String)] = [
     ("cyclegan", .aToB, "G_A"), ("cyclegan", .bToA, "G_B"), ("cut", .aToB, "G"), ("fastcut", .aToB, "G"),
@@ -15,7 +15,8 @@ final class TranslatorTests: XCTestCase {
 
   func options(_ model: String, seed: UInt64) throws -> TrainingOptions {
     var o = try TrainingOptions(model: model)
-    (o.ngf, o.ndf, o.netG, o.seed) = (2, 2, "resnet_6blocks", seed)
+    try o.setModelArguments(["--ngf", "2", "--ndf", "2", "--netG", "resnet_6blocks"])
+    o.seed = seed
     return o
   }
 
@@ -26,8 +27,8 @@ final class TranslatorTests: XCTestCase {
     var rng = RandomStream(seed: 7)
     let x = Tensor.uniform([2, 3, 16, 16], low: -1, high: 1, &rng)  // (N, C, H, W)
     for (model, direction, generator) in cases {
-      let trained = try ModelCatalog.make(try options(model, seed: 1))
-      let translator = try XCTUnwrap(try ModelCatalog.translator(try options(model, seed: 2), direction: direction))
+      let trained = try (try options(model, seed: 1)).makeModel()
+      let translator = try XCTUnwrap(try (try options(model, seed: 2)).makeTranslator(direction: direction))
       let expected = trained.translate(x, direction: direction)
       XCTAssertNotEqual(translator.translate(TranslationInput(image: x)).scalars, expected.scalars,
                         "\(model) \(direction): another seed gives other weights before loading")
@@ -46,9 +47,9 @@ final class TranslatorTests: XCTestCase {
   func testTranslatorBuildsOnlyTheGenerator() throws {
     for (model, direction, generator) in cases {
       let o = try options(model, seed: 0)
-      let translator = try XCTUnwrap(try ModelCatalog.translator(o, direction: direction))
+      let translator = try XCTUnwrap(try o.makeTranslator(direction: direction))
       XCTAssertEqual(translator.networks.map(\.name), [generator], "\(model) \(direction)")
-      let trained = try ModelCatalog.make(o)
+      let trained = try o.makeModel()
       let reference = try XCTUnwrap(trained.networks.first { $0.name == generator }?.module)
       let parameters = translator.networks.flatMap { $0.module.namedParameters() }
       XCTAssertEqual(parameters.map(\.name), reference.namedParameters().map(\.name), "\(model) \(direction)")
@@ -61,15 +62,16 @@ final class TranslatorTests: XCTestCase {
     }
   }
 
-  /// A one-sided model has no BtoA generator; the decay-phase rule is read off the model kind, unbuilt.
+  /// A one-sided model has no BtoA generator; the data policy is read off the descriptor, no model built.
   func testDirectionsAndDecayRuleWithoutTheModel() throws {
-    XCTAssertNil(try ModelCatalog.translator(try options("cut", seed: 0), direction: .bToA))
-    XCTAssertNil(try ModelCatalog.translator(try options("enco", seed: 0), direction: .bToA))
-    func rule(_ model: String) throws -> Bool { try ModelCatalog.modelType(model).loadsAtCropSizeWhileDecaying }
-    XCTAssertEqual(try ["cyclegan", "cut", "fastcut", "enco"].map(rule), [false, true, true, true])
-    for model in ["cyclegan", "cut", "enco"] {
-      XCTAssertEqual(try ModelCatalog.make(try options(model, seed: 0)).loadsAtCropSizeWhileDecaying, try rule(model))
+    XCTAssertNil(try (try options("cut", seed: 0)).makeTranslator(direction: .bToA))
+    XCTAssertNil(try (try options("enco", seed: 0)).makeTranslator(direction: .bToA))
+    func policy(_ model: String) throws -> DataPolicy { try ModelCatalog.standard.descriptor(named: model).dataPolicy }
+    XCTAssertEqual(try ["cyclegan", "cut", "fastcut", "enco"].map { try policy($0).loadsAtCropSizeWhileDecaying },
+                   [false, true, true, true])
+    XCTAssertEqual(try ["cyclegan", "cut", "fastcut", "enco"].map { try policy($0).dropLast }, [false, true, true, true])
+    XCTAssertThrowsError(try ModelCatalog.standard.descriptor(named: "pix2pix")) {
+      XCTAssertTrue("\($0)".contains("--model") && "\($0)".contains("cyclegan, cut, fastcut, enco"), "\($0)")
     }
-    XCTAssertThrowsError(try ModelCatalog.modelType("pix2pix")) { XCTAssertTrue("\($0)".contains("--model"), "\($0)") }
   }
 }
