@@ -53,7 +53,7 @@ public final class EnCo: TranslationModel {
 
   public var optimizers: [(name: String, optimizer: any Optimizer)] { core.optimizers }
 
-  public func beginEpoch(_ epoch: Int) { self.epoch = epoch }
+  public func beginEpoch(_ epoch: Int, context: ReplicaContext) throws { self.epoch = epoch }
 
   /// Whether this epoch runs the identity branch (B through G and its L1 loss).
   public var identityIsActive: Bool { options.nceIdt && epoch <= options.lastIdentityEpoch }

@@ -31,8 +31,9 @@ public struct TrainingBatch {
 ///
 /// The loop calls, on every rank: `dataDependentInitialize` with the first batch (models that build heads from the
 /// data, such as CUT's PatchSampleF, do it here, so that a checkpoint can then be loaded into them); then loads a
-/// checkpoint if resuming, broadcasts every network and optimiser from rank 0, and calls `prepare(context:)`; then,
-/// per epoch, `beginEpoch` and `trainStep` with each rank's batch.
+/// checkpoint if resuming (after `beginStage` with the checkpoint's stage), broadcasts every network and optimiser from
+/// rank 0, and calls `prepare(context:)`; then, per epoch, `beginStage` if the epoch's stage is another, `beginEpoch`
+/// and `trainStep` with each rank's batch.
 public protocol TranslationModel: AnyObject {
   /// Builds whatever depends on the first batch (lazily created heads and their optimisers). Collective: every rank
   /// calls it with its own first batch. Default: nothing.
@@ -40,7 +41,20 @@ public protocol TranslationModel: AnyObject {
 
   /// Called before the first step of each epoch, `epoch` numbered as the reference code numbers it (from
   /// `--epoch-count`, 1 by default). Models whose objective changes with the epoch (EnCo's identity term) use it.
-  func beginEpoch(_ epoch: Int)
+  /// Collective where the model makes it one: every rank calls it at the same epoch.
+  func beginEpoch(_ epoch: Int, context: ReplicaContext) throws
+
+  /// The training stage of `epoch` (numbered as for `beginEpoch`): a model trained in phases (EGSC-IT: its VAE-GANs
+  /// first, then the full model) names them; the trainer enters a stage with `beginStage` before its first epoch.
+  /// Default: one stage, "train".
+  func stage(forEpoch epoch: Int) -> String
+
+  /// Enters `stage`: builds its optimisers (`optimizers` lists them from now on) and whatever else changes. The
+  /// trainer calls it before loading a checkpoint (with the stage the checkpoint was written in) and whenever the
+  /// stage of an epoch differs from the current one; after a change it calls `prepare(context:)` again (a group
+  /// registered under the same name replaces the earlier one) and rebuilds the learning-rate schedules, each at the
+  /// run's current epoch. Default: nothing.
+  func beginStage(_ stage: String) throws
 
   /// Networks by their reference checkpoint name ("G_A", "G_B", "D_A", "D_B"), written as net_<name>.safetensors.
   var networks: [(name: String, module: Module)] { get }
@@ -73,7 +87,9 @@ public protocol TranslationModel: AnyObject {
 
 extension TranslationModel {
   public func dataDependentInitialize(_ batch: TrainingBatch, context: ReplicaContext) throws {}
-  public func beginEpoch(_ epoch: Int) {}
+  public func beginEpoch(_ epoch: Int, context: ReplicaContext) throws {}
+  public func stage(forEpoch epoch: Int) -> String { "train" }
+  public func beginStage(_ stage: String) throws {}
   public func trainingStatistics() -> [(name: String, value: Double)] { [] }
 }
 

@@ -13,14 +13,17 @@ public struct CheckpointState: Codable, Equatable {
   public var cursorConsumed: Int
   public var worldSize: Int
   public var options: [String: String]
+  /// The model's training stage when the checkpoint was written (`TranslationModel.stage(forEpoch:)`); nil in
+  /// checkpoints from before stages, which had one.
+  public var stage: String?
   /// File name → checksum of every other file in the checkpoint directory.
   public var files: [String: String] = [:]
   public var created: String = ""
 
   public init(model: String, step: Int, epoch: Int, cursorEpoch: Int, cursorConsumed: Int, worldSize: Int,
-              options: [String: String]) {
+              options: [String: String], stage: String? = nil) {
     self.model = model; self.step = step; self.epoch = epoch; self.cursorEpoch = cursorEpoch
-    self.cursorConsumed = cursorConsumed; self.worldSize = worldSize; self.options = options
+    self.cursorConsumed = cursorConsumed; self.worldSize = worldSize; self.options = options; self.stage = stage
   }
 }
 

@@ -28,6 +28,8 @@ public final class Trainer {
   var lastSavedStep = -1
   /// Rank 0's lock on the run directory, held until the trainer goes away.
   var runLock: RunLock?
+  /// The model's training stage (`TranslationModel.stage(forEpoch:)`), entered with `beginStage`.
+  public internal(set) var stage = ""
   /// The losses last averaged over ranks (for the progress bar between log lines).
   private var lastLosses: [(String, Double)] = []
 
@@ -82,17 +84,24 @@ public final class Trainer {
     defer { loader?.stop() }
     var first: Batch? = try loader!.next()
     try model.dataDependentInitialize(try data.trainingBatch(first!), context: context)
+    // The checkpoint's stage (its optimisers are that stage's), or the first epoch's.
+    if resumed == nil { stage = model.stage(forEpoch: cursor.epoch + options.epochCount) }
+    try model.beginStage(stage)
     if let resumed { try loadCheckpoint(resumed) }
     try synchronizeReplicas()
     try model.prepare(context: context)
     if context.rank == 0 { try openOutputs() }
     let policy = try options.learningRatePolicy()
-    let schedulers = model.optimizers.map { LearningRateScheduler($0.optimizer, policy: policy, stepCount: cursor.epoch) }
+    var schedulers = makeSchedulers(policy)
     if options.saveInitial && resumed == nil { try saveCheckpoint() }
 
     while cursor.epoch < epochs && !reachedMaxSteps && !stopping {
       let epoch = cursor.epoch
-      model.beginEpoch(epoch + options.epochCount)
+      if model.stage(forEpoch: epoch + options.epochCount) != stage {
+        try enterStage(model.stage(forEpoch: epoch + options.epochCount))
+        schedulers = makeSchedulers(policy)
+      }
+      try model.beginEpoch(epoch + options.epochCount, context: context)
       if loader == nil { loader = try data.loader(rank: context.rank, worldSize: context.size, cursor: cursor) }
       while cursor.epoch == epoch && !reachedMaxSteps && !stopping {
         let started = ContinuousClock.now
@@ -122,6 +131,19 @@ public final class Trainer {
     }
     progress?.finishLine()
     say("finished at step \(step), epoch \(min(cursor.epoch, epochs - 1) + options.epochCount); checkpoints in \(runDirectory.path)")
+  }
+
+  /// A schedule per optimiser of the current stage, at the run's current epoch.
+  private func makeSchedulers(_ policy: LearningRatePolicy) -> [LearningRateScheduler] {
+    model.optimizers.map { LearningRateScheduler($0.optimizer, policy: policy, stepCount: cursor.epoch) }
+  }
+
+  /// The model's next stage: its optimisers built, its gradient groups registered again (on every rank).
+  private func enterStage(_ next: String) throws {
+    try model.beginStage(next)
+    try model.prepare(context: context)
+    say("stage \(next) from epoch \(cursor.epoch + options.epochCount) (was \(stage))")
+    stage = next
   }
 
   /// Every rank must train with rank 0's options (an MPMD launch `mpirun -np 1 i2i … : -np 1 i2i …` can give them

@@ -127,9 +127,9 @@ final class EnCoTests: XCTestCase {
     let o = tiny { $0.stopIdtEpochs = 3 }
     let context = LocalReplicaContext()
     let model = try ready(o, context: context)
-    model.beginEpoch(3)
+    try model.beginEpoch(3, context: LocalReplicaContext())
     XCTAssertTrue(model.identityIsActive)
-    model.beginEpoch(4)
+    try model.beginEpoch(4, context: LocalReplicaContext())
     XCTAssertFalse(model.identityIsActive)
     let step = try model.trainStep(batch(0), step: 0, context: context)
     let l = Dictionary(uniqueKeysWithValues: step.map { ($0.name, $0.value) })
@@ -185,10 +185,10 @@ final class EnCoTests: XCTestCase {
   /// `--decay-idt`: λ_IDT·(total − epoch)/total, as the official code decays it; constant otherwise.
   func testIdentityWeightDecaysWithTheEpochWhenAsked() throws {
     let model = try EnCo(tiny { ($0.decayIdt, $0.totalEpochs, $0.lambdaIDT) = (true, 200, 10) })
-    model.beginEpoch(50)
+    try model.beginEpoch(50, context: LocalReplicaContext())
     XCTAssertEqual(model.identityWeight, 7.5, accuracy: 1e-6)
     let constant = try EnCo(tiny { $0.lambdaIDT = 10 })
-    constant.beginEpoch(50)
+    try constant.beginEpoch(50, context: LocalReplicaContext())
     XCTAssertEqual(constant.identityWeight, 10)
   }
 

@@ -51,7 +51,7 @@ final class StepParityTests: XCTestCase {
     (o.inputNC, o.outputNC, o.ngf, o.ndf, o.netG, o.numPatches, o.netFNC) = (1, 1, 8, 8, .resnet9Blocks, 64, 32)
     o.stopIdtEpochs = 200  // the official −1: n_epochs, 200 by default
     let model = try EnCo(o)
-    model.beginEpoch(1)
+    try model.beginEpoch(1, context: LocalReplicaContext())
     try model.dataDependentInitialize(TrainingBatch(a: f["A"], b: f["B"]), context: LocalReplicaContext())
     model.replayedDraws = (patchIds: { step, pair in
       [f["step\(step + 1).ids.\(pair).0"].scalars.map { Int($0) }]
