@@ -32,14 +32,10 @@ public enum CUTDescriptor: ModelDescriptor {
   public static var architectureKeys: [String] { NetworkOptions.architectureKeys + ["netF", "netFNC", "nceLayers"] }
 
   public static func make(_ options: CUTOptions, run: RunFacts) throws -> any TranslationModel {
-    var o = options
-    o.seed = run.seed
-    return try CUT(o)
+    try CUT(options.seeded(run))
   }
 
   public static func translator(_ options: CUTOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
-    var o = options
-    o.seed = run.seed
-    return try CUT.translator(o, direction: direction)
+    try CUT.translator(options.seeded(run), direction: direction)
   }
 }

@@ -23,14 +23,10 @@ public enum CycleGANDescriptor: ModelDescriptor {
   public static var architectureKeys: [String] { NetworkOptions.architectureKeys }
 
   public static func make(_ options: CycleGANOptions, run: RunFacts) throws -> any TranslationModel {
-    var o = options
-    o.seed = run.seed
-    return try CycleGAN(o)
+    try CycleGAN(options.seeded(run))
   }
 
   public static func translator(_ options: CycleGANOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
-    var o = options
-    o.seed = run.seed
-    return try CycleGAN.translator(o, direction: direction)
+    try CycleGAN.translator(options.seeded(run), direction: direction)
   }
 }

@@ -37,15 +37,12 @@ public enum EnCoDescriptor: ModelDescriptor {
   }
 
   public static func make(_ options: EnCoOptions, run: RunFacts) throws -> any TranslationModel {
-    var o = options
-    o.seed = run.seed
+    var o = options.seeded(run)
     (o.nEpochs, o.totalEpochs) = (run.nEpochs, run.nEpochs + run.nEpochsDecay)
     return try EnCo(o)
   }
 
   public static func translator(_ options: EnCoOptions, direction: Direction, run: RunFacts) throws -> (any Translator)? {
-    var o = options
-    o.seed = run.seed
-    return try EnCo.translator(o, direction: direction)
+    try EnCo.translator(options.seeded(run), direction: direction)
   }
 }

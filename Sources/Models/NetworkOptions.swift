@@ -210,3 +210,12 @@ extension HasNetworkOptions {
     set { network[keyPath: field] = newValue }
   }
 }
+
+extension HasNetworkOptions {
+  /// These options with the run's seed, which keys the networks' initialisation and the model's random choices.
+  public func seeded(_ run: RunFacts) -> Self {
+    var o = self
+    o.network.seed = run.seed
+    return o
+  }
+}
