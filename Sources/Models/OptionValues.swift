@@ -75,6 +75,14 @@ public enum OptionValues {
     }
   }
 
+  /// A list given as its comma-separated text (`"0,4,8"`, as `train_opt.json` held it before options were typed)
+  /// for a list field; anything else as it is.
+  static func listIfNeeded(_ given: JSONValue, like defaultValue: JSONValue) -> JSONValue {
+    guard case .array = defaultValue, case .string(let text) = given else { return given }
+    let parts = text.split(separator: ",").map { Int($0.filter { !$0.isWhitespace }) }
+    return parts.contains(nil) ? given : .array(parts.map { .number(Double($0!)) })
+  }
+
   /// `defaults` with the fields `flat` names (top-level or one level down) set to its values.
   static func overlay<T: Codable>(_ flat: [String: JSONValue], on defaults: T) throws -> T {
     guard case .object(var nested) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(defaults)) else {
@@ -82,10 +90,10 @@ public enum OptionValues {
     }
     for (key, value) in nested {
       if case .object(var inner) = value {
-        for sub in inner.keys { if let given = flat[sub] { inner[sub] = given } }
+        for sub in inner.keys { if let given = flat[sub] { inner[sub] = listIfNeeded(given, like: inner[sub]!) } }
         nested[key] = .object(inner)
       } else if let given = flat[key] {
-        nested[key] = given
+        nested[key] = listIfNeeded(given, like: value)
       }
     }
     return try JSONDecoder().decode(T.self, from: JSONEncoder().encode(JSONValue.object(nested)))

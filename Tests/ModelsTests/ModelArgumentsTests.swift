@@ -96,6 +96,9 @@ final class ModelArgumentsTests: XCTestCase {
     let back = try EnCoDescriptor.decodeOptions(flat, name: "enco") as! EnCoOptions
     XCTAssertEqual(try OptionValues.flatten(back), flat)
     assertError(try EnCoDescriptor.decodeOptions(["ngf": .string("x")], name: "enco"), contains: ["--ngf"])
+    // train_opt.json from before typed options held lists as text.
+    let old = try EnCoDescriptor.decodeOptions(["nceLayers": .string("3,7,13,15,21,25")], name: "enco") as! EnCoOptions
+    XCTAssertEqual(old.nceLayers, [3, 7, 13, 15, 21, 25])
   }
 
   func testHelpShowsEachOptionWithItsDefault() {
