@@ -15,7 +15,7 @@ public struct ModelArguments<Options: ModelOptions> {
     let byFlag = Dictionary(allHelp.flatMap { h in ModelArguments.spellings(h.flag).map { ($0, h) } }, uniquingKeysWith: { a, _ in a })
     let aliases = Dictionary(Options.aliases.flatMap { a in ModelArguments.spellings(a.flag).map { ($0, a) } }, uniquingKeysWith: { a, _ in a })
     let defaultsFlat = try OptionValues.flatten(defaults)
-    var values: [String: (flag: String, value: JSONValue)] = [:]
+    var values: [String: (flag: String, value: JSONValue, isAlias: Bool)] = [:]
     var i = 0
     while i < arguments.count {
       let token = arguments[i]
@@ -47,11 +47,13 @@ public struct ModelArguments<Options: ModelOptions> {
       guard let defaultValue = defaultsFlat[key] else { preconditionFailure("\(Options.self): help lists '\(key)', which is not a field") }
       let flag = "--" + (help?.flag ?? name)
       let value = try ModelArguments.value(text!, like: defaultValue, choices: help?.choices, flag: flag)
-      if let earlier = values[key], earlier.value != value {
-        let given = aliases[name] != nil ? "--\(name) (\(flag) \(value))" : "\(flag) \(value)"
+      // A repeated option takes its last value, as argparse does; an alias and an option that disagree are an error.
+      let isAlias = aliases[name] != nil
+      if let earlier = values[key], earlier.value != value, isAlias || earlier.isAlias {
+        let given = isAlias ? "--\(name) (\(flag) \(value))" : "\(flag) \(value)"
         throw OptionError(flag, "\(given) conflicts with \(earlier.flag) \(earlier.value); give one")
       }
-      values[key] = ("--" + name, value)
+      values[key] = ("--" + name, value, isAlias)
     }
     let flat = values.mapValues(\.value)
     options = try OptionValues.decode(Options.self, flat: flat, over: defaults) { key in

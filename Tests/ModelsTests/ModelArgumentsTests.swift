@@ -54,6 +54,10 @@ final class ModelArgumentsTests: XCTestCase {
     XCTAssertTrue(try parse(CycleGANDescriptor.self, "cyclegan", []).noDropout)
     XCTAssertEqual(try parse(CUTDescriptor.self, "cut", ["--nce_includes_all_negatives_from_minibatch"]).negatives, .batch)
     XCTAssertEqual(try parse(EnCoDescriptor.self, "enco", ["--stop-idt-epochs", "-1"]).stopIdtEpochs, -1)
+    // A repeated option takes its last value (argparse's rule, which scripts that append options rely on).
+    XCTAssertEqual(try parse(CUTDescriptor.self, "cut", ["--ngf", "8", "--ngf", "16"]).ngf, 16)
+    assertError(try parse(CUTDescriptor.self, "cut", ["--nce-includes-all-negatives-from-minibatch", "--negatives", "image"]),
+                contains: ["--negatives image conflicts with --nce-includes-all-negatives-from-minibatch batch"])
     assertError(try parse(CUTDescriptor.self, "cut", ["--negatives", "global", "--nce-includes-all-negatives-from-minibatch"]),
                 contains: ["--negatives", "global", "batch"])
   }
@@ -77,7 +81,6 @@ final class ModelArgumentsTests: XCTestCase {
     assertError(try parse(CUTDescriptor.self, "cut", ["--nce-idt", "maybe"]), contains: ["maybe", "unexpected"])
     assertError(try parse(CUTDescriptor.self, "cut", ["--nce-layers", "0,,4"]), contains: ["--nce-layers", "0,,4"])
     assertError(try parse(CUTDescriptor.self, "cut", ["stray"]), contains: ["stray"])
-    assertError(try parse(CUTDescriptor.self, "cut", ["--ngf", "8", "--ngf", "16"]), contains: ["--ngf", "8", "16"])
     assertError(try parse(EnCoDescriptor.self, "enco", ["--two-F", "true"]).validate(), contains: ["--two-F"])
     assertError(try parse(CUTDescriptor.self, "cut", ["--beta1", "1"]).validate(), contains: ["--beta1"])
     assertError(try CUTDescriptor.checkInputSize(CUTOptions(), cropSize: 18, cropped: true), contains: ["--crop-size", "24"])
