@@ -42,11 +42,18 @@ public struct AlignedDataset: ImageDataset {
   public var count: Int { pairs.count }
   public var files: [String] { pairs.flatMap { [$0.a] + ($0.b.map { [$0] } ?? []) } }
 
-  /// Pairs the files of two folders by name; every file must have exactly one partner.
-  public static func match(folderA: String, folderB: String) throws -> [Pair] {
-    let a = try keyed(ImageFolder.list(folderA), below: folderA)
-    let b = try keyed(ImageFolder.list(folderB), below: folderB)
-    let onlyA = a.keys.filter { b[$0] == nil }.sorted(), onlyB = b.keys.filter { a[$0] == nil }.sorted()
+  /// Pairs the files of two folders by name; every file must have exactly one partner. With a suffix, only the
+  /// files whose name ends with it (before the extension) take part, and it is not part of the name they are
+  /// matched by: `suffixA: "_gtFine_labelIds", suffixB: "_leftImg8bit"` pairs Cityscapes' `c/x_gtFine_labelIds.png`
+  /// with `c/x_leftImg8bit.png`. A file without a partner is an error naming it (path below its folder).
+  public static func match(folderA: String, folderB: String, suffixA: String = "", suffixB: String = "") throws
+    -> [Pair]
+  {
+    let a = try keyed(ImageFolder.list(folderA), below: folderA, suffix: suffixA)
+    let b = try keyed(ImageFolder.list(folderB), below: folderB, suffix: suffixB)
+    func below(_ folder: String, _ path: String) -> String { String(path.dropFirst(folder.count + 1)) }
+    let onlyA = a.filter { b[$0.key] == nil }.map { below(folderA, $0.value) }.sorted()
+    let onlyB = b.filter { a[$0.key] == nil }.map { below(folderB, $0.value) }.sorted()
     guard onlyA.isEmpty && onlyB.isEmpty else {
       throw DataError.unmatchedNames(folderA: folderA, folderB: folderB, onlyInA: Array(onlyA.prefix(5)),
                                      onlyInB: Array(onlyB.prefix(5)))
@@ -54,17 +61,20 @@ public struct AlignedDataset: ImageDataset {
     return a.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { Pair(a: a[$0]!, b: b[$0]!) }
   }
 
-  /// Files by their path below `folder` without extension.
-  private static func keyed(_ paths: [String], below folder: String) throws -> [String: String] {
+  /// Files by their path below `folder` without extension and `suffix`; files without `suffix` are left out.
+  private static func keyed(_ paths: [String], below folder: String, suffix: String) throws -> [String: String] {
     var byName: [String: String] = [:]
     for path in paths {
       var key = String(path.dropFirst(folder.count + 1))
       if let dot = key.lastIndex(of: "."), !key[dot...].contains("/") { key = String(key[..<dot]) }
+      guard key.hasSuffix(suffix) else { continue }
+      key.removeLast(suffix.count)
       if let other = byName[key] {
         throw DataError.invalidOption("\(other) and \(path) have the same name; keep one of them")
       }
       byName[key] = path
     }
+    guard !byName.isEmpty else { throw DataError.invalidOption("\(folder): no image named *\(suffix).<extension>") }
     return byName
   }
 

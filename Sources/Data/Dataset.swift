@@ -83,19 +83,21 @@ public struct Batch: Sendable {
     var tensors: [String: Tensor] = [:], paths: [String: [String]] = [:]
     for name in samples[0].fields.keys.sorted() {
       guard let first = samples[0].fields[name] else { continue }
-      let c = first.image.channels, h = first.image.height, w = first.image.width
+      let labels = first.kind == .labelMap
+      let c = labels ? 1 : first.image.channels, h = first.image.height, w = first.image.width
       let t = Tensor(uninitialized: [samples.count, c, h, w])
       var names: [String] = []
       for (n, sample) in samples.enumerated() {
         guard let field = sample.fields[name] else {
           throw DataError.invalidOption("sample \(slots[n].index) has no field '\(name)'")
         }
-        let image = field.image
-        guard image.channels == c && image.height == h && image.width == w else {
+        let image = field.image, channels = field.kind == .labelMap ? 1 : image.channels
+        guard channels == c && image.height == h && image.width == w else {
           throw DataError.sizeMismatch(path: field.path, expected: "\(c)x\(w)x\(h) of \(first.path) in the same batch",
-                                       got: "\(image.channels)x\(image.width)x\(image.height)")
+                                       got: "\(channels)x\(image.width)x\(image.height)")
         }
-        image.write(planarTo: t.storage.base + n * c * h * w, labels: field.kind == .labelMap)
+        let destination = t.storage.base + n * c * h * w
+        if field.kind == .labelMap { image.writeIds(to: destination) } else { image.write(planarTo: destination) }
         names.append(field.path)
       }
       tensors[name] = t

@@ -67,7 +67,9 @@ extension DatasetLayout {
 /// Every `--dataset-mode`: a new layout joins by conforming to `DatasetLayout` in a file of its own and adding
 /// itself here.
 public enum DatasetLayouts {
-  public static let all: [any DatasetLayout.Type] = [UnalignedLayout.self, AlignedLayout.self, LabelFolderLayout.self]
+  public static let all: [any DatasetLayout.Type] = [
+    UnalignedLayout.self, AlignedLayout.self, LabelFolderLayout.self, CityscapesLayout.self, ADE20KLayout.self,
+  ]
 
   /// The layout whose name is `mode`; throws naming `--dataset-mode`, the value and the accepted names.
   public static func named(_ mode: String) throws -> any DatasetLayout.Type {

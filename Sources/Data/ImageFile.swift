@@ -28,7 +28,10 @@ public enum ImageFile {
   }
 
   /// The file's pixels as stored (8- or 16-bit, 1–4 channels).
-  public static func read(_ path: String) throws -> RasterImage {
+  public static func read(_ path: String) throws -> RasterImage { try read(path, ids: false) }
+
+  /// `read`, or with `ids` for a label or instance map: PNG palette indices and exact gray values (`PNG.decodeIds`).
+  static func read(_ path: String, ids: Bool) throws -> RasterImage {
     let ext = (path as NSString).pathExtension
     guard let format = format(ofExtension: ext) else {
       throw DataError.badImage(path: path, reason: "unsupported image type '.\(ext)' (readable: \(extensions.joined(separator: ", ")))")
@@ -39,7 +42,7 @@ public enum ImageFile {
       throw DataError.badImage(path: path, reason: "file contents are \(actual.rawValue), not \(format.rawValue) (wrong extension)")
     }
     switch format {
-    case .png: return try PNG.decode(bytes, name: path)
+    case .png: return ids ? try PNG.decodeIds(bytes, name: path) : try PNG.decode(bytes, name: path)
     case .jpeg: return try JPEG.decode(bytes, name: path)
     case .pnm: return try PNM.decode(bytes, name: path)
     }
@@ -48,6 +51,12 @@ public enum ImageFile {
   /// The file as an 8-bit image with `channels` = 1 (PIL "L") or 3 (PIL "RGB").
   public static func load(_ path: String, channels: Int) throws -> Image {
     Image(try read(path), channels: channels)
+  }
+
+  /// A label or instance map with its ids exact (`Image(ids:)`): palette indices, 16-bit gray values such as
+  /// Cityscapes' instance ids 26001; other files as `load(path, channels: 1)`.
+  public static func loadIds(_ path: String) throws -> Image {
+    Image(ids: try read(path, ids: true))
   }
 
   /// Writes a PNG atomically (a temporary file renamed into place).

@@ -6,9 +6,10 @@ import Tensors
 /// - `<root>/<phase>_inst/` (only when an instance field is asked for): instance maps, ids as gray values;
 /// matched by file name (path below the folder, extension ignored, as `AlignedDataset.match` pairs).
 ///
-/// Label and instance maps are loaded with one channel and resized with nearest (ids stay exact and
-/// unnormalised); the image bicubic. All fields of a sample share one crop and one flip, drawn for the label
-/// map's size. The label map's ids are checked before augmentation.
+/// Label and instance maps are loaded with their ids exact (`ImageFile.loadIds`: palette indices, 16-bit values)
+/// and resized with nearest (ids stay exact and unnormalised); the image bicubic. All fields of a sample share one
+/// crop and one flip, drawn for the label map's size. The label map's raw ids are first mapped by `labelIds`
+/// (`LabelIdShift`), then checked, before augmentation.
 public struct LabelFolderDataset: ImageDataset {
   /// The files of one sample.
   public struct Example: Equatable, Sendable {
@@ -30,23 +31,35 @@ public struct LabelFolderDataset: ImageDataset {
   /// An `.instanceMap` field, or nil; when set, every example has an instance file.
   public let instance: BatchField?
   public let transform: TransformOptions
+  /// How the raw ids of the label files become class ids.
+  public let labelIds: LabelIdShift
 
   /// Reads the folders of `phase` below `root`; the `_inst` folder only if `instance` is set. At most `maxSize`
   /// examples, in the order of their names.
   public init(root: String, phase: String = "train", label: BatchField, image: BatchField, instance: BatchField? = nil,
               transform: TransformOptions = TransformOptions(), maxSize: Int = .max) throws {
     let base = root + "/" + phase
-    let pairs = try AlignedDataset.match(folderA: base + "_label", folderB: base + "_img")
-    var instanceOf: [String: String] = [:]
-    if instance != nil {
-      for pair in try AlignedDataset.match(folderA: base + "_label", folderB: base + "_inst") { instanceOf[pair.a] = pair.b }
-    }
-    let examples = pairs.prefix(maxSize).map { Example(label: $0.a, image: $0.b!, instance: instanceOf[$0.a]) }
+    let examples = try Self.examples(labels: (base + "_label", ""), images: (base + "_img", ""),
+                                     instances: instance == nil ? nil : (base + "_inst", ""), maxSize: maxSize)
     self.init(examples: examples, label: label, image: image, instance: instance, transform: transform)
   }
 
+  /// The examples of label files paired with image files (and instance files) by name (`AlignedDataset.match`,
+  /// each folder with its file-name suffix); at most `maxSize`, in the order of the label names.
+  public static func examples(labels: (folder: String, suffix: String), images: (folder: String, suffix: String),
+                              instances: (folder: String, suffix: String)? = nil, maxSize: Int = .max) throws -> [Example] {
+    let pairs = try AlignedDataset.match(folderA: labels.folder, folderB: images.folder, suffixA: labels.suffix,
+                                         suffixB: images.suffix)
+    var instanceOf: [String: String] = [:]
+    if let instances {
+      for pair in try AlignedDataset.match(folderA: labels.folder, folderB: instances.folder, suffixA: labels.suffix,
+                                           suffixB: instances.suffix) { instanceOf[pair.a] = pair.b }
+    }
+    return pairs.prefix(maxSize).map { Example(label: $0.a, image: $0.b!, instance: instanceOf[$0.a]) }
+  }
+
   public init(examples: [Example], label: BatchField, image: BatchField, instance: BatchField? = nil,
-              transform: TransformOptions = TransformOptions()) {
+              transform: TransformOptions = TransformOptions(), labelIds: LabelIdShift = .none) {
     precondition(!examples.isEmpty, "LabelFolderDataset needs at least one example")
     guard case .labelMap = label.kind, case .image = image.kind, instance.map({ $0.kind == .instanceMap }) ?? true else {
       preconditionFailure("LabelFolderDataset: fields \(label), \(image), \(instance.map(\.description) ?? "-") are not a label map, an image and an instance map")
@@ -57,6 +70,7 @@ public struct LabelFolderDataset: ImageDataset {
     self.image = image
     self.instance = instance
     self.transform = transform
+    self.labelIds = labelIds
   }
 
   /// The fields every sample holds.
@@ -66,7 +80,7 @@ public struct LabelFolderDataset: ImageDataset {
 
   public func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
     let example = examples[slot.index]
-    let labelMap = try ImageFile.load(example.label, channels: 1)
+    let labelMap = labelIds.apply(to: try ImageFile.loadIds(example.label))
     try checkClassIds(labelMap, path: example.label)
     var loaded = [Sample.Field(image: labelMap, path: example.label, kind: .labelMap),
                   try loadMatching(labelMap, example.image, kind: .image(channels: image.kind.channels), label: example.label)]
@@ -79,7 +93,7 @@ public struct LabelFolderDataset: ImageDataset {
 
   /// Loads the file at `path`, which must have the size of the label map `labelMap` (loaded from `label`).
   private func loadMatching(_ labelMap: Image, _ path: String, kind: ImageKind, label: String) throws -> Sample.Field {
-    let loaded = try ImageFile.load(path, channels: kind.channels)
+    let loaded = kind == .labelMap ? try ImageFile.loadIds(path) : try ImageFile.load(path, channels: kind.channels)
     guard loaded.width == labelMap.width && loaded.height == labelMap.height else {
       throw DataError.sizeMismatch(path: path, expected: "the \(labelMap.sizeDescription) of its label map \(label)",
                                    got: loaded.sizeDescription)
@@ -89,10 +103,10 @@ public struct LabelFolderDataset: ImageDataset {
 
   /// Throws for the first pixel (row by row) whose id is not in 0..<classes and is not the don't-care id.
   func checkClassIds(_ labelMap: Image, path: String) throws {
-    guard case let .labelMap(classes, dontCare) = label.kind, classes < 256 else { return }
-    let outside = labelMap.pixels.firstIndex { Int($0) >= classes && Int($0) != dontCare }
-    guard let i = outside else { return }
-    throw DataError.classOutOfRange(path: path, id: Int(labelMap.pixels[i]), x: i % labelMap.width,
+    guard case let .labelMap(classes, dontCare) = label.kind else { return }
+    let ids = labelMap.ids
+    guard let i = ids.firstIndex(where: { $0 >= classes && $0 != dontCare }) else { return }
+    throw DataError.classOutOfRange(path: path, id: ids[i], x: i % labelMap.width,
                                     y: i / labelMap.width, classes: classes, dontCare: dontCare)
   }
 }
@@ -107,6 +121,31 @@ public enum LabelFolderLayout: DatasetLayout {
   ]
 
   public static func make(_ request: DatasetRequest) throws -> any ImageDataset {
+    let fields = try labelImageFields(request)
+    return try LabelFolderDataset(root: request.root, phase: request.phase, label: fields.label, image: fields.image,
+                                  instance: fields.instance, transform: request.transform, maxSize: request.maxSize)
+  }
+}
+
+/// How the raw ids stored in a label file become class ids (before the range check).
+public enum LabelIdShift: Equatable, Sendable {
+  /// The stored ids are the class ids.
+  case none
+  /// ADE20K (ECGAN/SPADE `data/ade20k_dataset.py` postprocess): stored id 0 ("unknown") becomes `unknown`, and
+  /// every other stored id k becomes k − 1, so 1...150 → 0...149 and 0 → 150.
+  case zeroIsUnknown(unknown: Int)
+
+  /// `map` with each id shifted.
+  public func apply(to map: Image) -> Image {
+    guard case .zeroIsUnknown(let unknown) = self else { return map }
+    return Image(ids: map.ids.map { $0 == 0 ? unknown : $0 - 1 }, width: map.width, height: map.height)
+  }
+}
+
+extension DatasetLayout {
+  /// The fields of a layout that yields one label map, one image and an optional instance map, with any names:
+  /// throws for a field of another kind, a second field of one kind, a shared name, or a missing label or image.
+  static func labelImageFields(_ request: DatasetRequest) throws -> (label: BatchField, image: BatchField, instance: BatchField?) {
     var label: BatchField?, image: BatchField?, instance: BatchField?
     for field in request.fields {
       switch field.kind {
@@ -122,7 +161,6 @@ public enum LabelFolderLayout: DatasetLayout {
     }
     guard let label else { throw DataError.fieldMissing(layout: name, needed: "of kind label map", requested: request.fields) }
     guard let image else { throw DataError.fieldMissing(layout: name, needed: "of kind image", requested: request.fields) }
-    return try LabelFolderDataset(root: request.root, phase: request.phase, label: label, image: image,
-                                  instance: instance, transform: request.transform, maxSize: request.maxSize)
+    return (label, image, instance)
   }
 }

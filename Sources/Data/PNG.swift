@@ -12,6 +12,18 @@ public enum PNG {
 
   /// Decodes PNG bytes; errors are `DataError.badImage` naming `name`.
   public static func decode(_ bytes: [UInt8], name: String) throws -> RasterImage {
+    try decode(bytes, name: name, ids: false)
+  }
+
+  /// Decodes a label or instance map so that its ids come out exactly as stored: a palette image gives its
+  /// palette indices (1 channel, 8-bit), not the palette colours; gray gives its 8- or 16-bit values unchanged.
+  /// Ids are numbers, not light: the colour-space chunks (gAMA, sRGB, iCCP, cHRM) are dropped before decoding,
+  /// so no gamma conversion can touch them. Colour (non-palette) files decode as `decode` does.
+  public static func decodeIds(_ bytes: [UInt8], name: String) throws -> RasterImage {
+    try decode(bytes, name: name, ids: true)
+  }
+
+  private static func decode(_ bytes: [UInt8], name: String, ids: Bool) throws -> RasterImage {
     guard bytes.starts(with: signature) else {
       throw DataError.badImage(path: name, reason: "not a PNG file (no PNG signature)")
     }
@@ -19,6 +31,7 @@ public enum PNG {
     guard hasEndChunk(bytes) else {
       throw DataError.badImage(path: name, reason: "truncated or damaged PNG (no intact IEND chunk)")
     }
+    let bytes = ids ? withoutChunks(colorSpaceChunks, bytes) : bytes
     return try bytes.withUnsafeBytes { raw -> RasterImage in
       var image = png_image()
       image.version = png_uint_32(PNG_IMAGE_VERSION)
@@ -32,6 +45,17 @@ public enum PNG {
       let width = Int(image.width), height = Int(image.height)
       guard width * height <= RasterImage.maxPixels else {
         throw DataError.badImage(path: name, reason: "PNG of \(width)x\(height) pixels is larger than the limit")
+      }
+      if ids && flags & PNG_FORMAT_FLAG_COLORMAP != 0 {
+        // Keeping the colormap flag reads the indices; libpng maps a PNG palette to its colormap entry for entry.
+        image.format = PNG_FORMAT_FLAG_COLORMAP | PNG_FORMAT_FLAG_COLOR
+        var indices = [UInt8](repeating: 0, count: width * height)
+        var colormap = [UInt8](repeating: 0, count: 256 * 3)
+        let ok = indices.withUnsafeMutableBytes { out in
+          colormap.withUnsafeMutableBytes { png_image_finish_read(&image, nil, out.baseAddress, 0, $0.baseAddress) }
+        }
+        guard ok != 0 else { throw DataError.badImage(path: name, reason: "corrupt PNG (\(message(of: &image)))") }
+        return RasterImage(width: width, height: height, channels: 1, bitDepth: 8, samples: indices.map { UInt16($0) })
       }
       // Dropping the colormap flag asks for the palette to be expanded.
       image.format = flags & (PNG_FORMAT_FLAG_LINEAR | PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
@@ -100,6 +124,22 @@ public enum PNG {
       offset += 12 + length
     }
     return false
+  }
+
+  static let colorSpaceChunks: Set<String> = ["gAMA", "sRGB", "iCCP", "cHRM"]
+
+  /// The PNG without the chunks whose type is in `types` (the others, and their CRCs, are kept byte for byte).
+  /// Call after `hasEndChunk`, which guarantees the chunk walk stays inside `bytes`.
+  static func withoutChunks(_ types: Set<String>, _ bytes: [UInt8]) -> [UInt8] {
+    var out = Array(bytes.prefix(8))
+    var offset = 8
+    while offset + 12 <= bytes.count {
+      let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+      let end = min(bytes.count, offset + 12 + length)
+      if !types.contains(String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)) { out += bytes[offset..<end] }
+      offset = end
+    }
+    return out
   }
 
   private static func message(of image: inout png_image) -> String {

@@ -12,12 +12,12 @@ final class DatasetLayoutTests: XCTestCase {
   // MARK: Registry
 
   func testRegistryFindsEveryLayoutByNameAndNamesTheAcceptedModes() throws {
-    XCTAssertEqual(DatasetLayouts.all.map { $0.name }, ["unaligned", "aligned", "label_folders"])
+    XCTAssertEqual(DatasetLayouts.all.map { $0.name }, ["unaligned", "aligned", "label_folders", "cityscapes", "ade20k"])
     XCTAssertTrue(try DatasetLayouts.named("unaligned") == UnalignedLayout.self)
     XCTAssertTrue(try DatasetLayouts.named("aligned") == AlignedLayout.self)
     XCTAssertTrue(try DatasetLayouts.named("label_folders") == LabelFolderLayout.self)
     XCTAssertThrowsError(try DatasetLayouts.named("paired")) { error in
-      XCTAssertEqual("\(error)", "--dataset-mode: unknown mode 'paired' (expected unaligned, aligned, label_folders)")
+      XCTAssertEqual("\(error)", "--dataset-mode: unknown mode 'paired' (expected unaligned, aligned, label_folders, cityscapes, ade20k)")
     }
   }
 

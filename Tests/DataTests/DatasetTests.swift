@@ -98,7 +98,7 @@ final class DatasetTests: XCTestCase {
 
     try writeImage(ids, root + "/trainB", "z.png")
     XCTAssertThrowsError(try AlignedDataset(root: root)) { error in
-      XCTAssertEqual("\(error)", "paired folders do not match by file name; only in \(root)/trainB: z")
+      XCTAssertEqual("\(error)", "paired folders do not match by file name; only in \(root)/trainB: z.png")
     }
   }
 

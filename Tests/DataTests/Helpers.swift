@@ -42,3 +42,56 @@ func assertNamedError(_ path: String, containing fragment: String? = nil, file: 
     XCTFail("not a DataError: \(error)", file: file, line: line)
   }
 }
+
+/// A PNG built byte by byte, without libpng, as an oracle independent of the decoder: colour type 0 (gray of
+/// `bitDepth` 8 or 16) or, with `palette` (RGB entries), colour type 3 with 8-bit indices; one stored (uncompressed)
+/// deflate block per 65535 bytes; with `gamma`, a gAMA chunk (gamma · 100000) before the data.
+func handMadePNG(width: Int, height: Int, samples: [Int], bitDepth: Int = 8, palette: [[UInt8]]? = nil,
+                 gamma: Int? = nil) -> [UInt8] {
+  precondition(samples.count == width * height)
+  func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+  func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+    let body = Array(type.utf8) + data
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in body {
+      crc ^= UInt32(byte)
+      for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return be32(data.count) + body + be32(Int(~crc))
+  }
+  var raw: [UInt8] = []
+  for y in 0..<height {
+    raw.append(0)  // filter: none
+    for x in 0..<width {
+      let v = samples[y * width + x]
+      raw += bitDepth == 16 ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v)]
+    }
+  }
+  var zlib: [UInt8] = [0x78, 0x01]
+  var a: UInt32 = 1, b: UInt32 = 0
+  for byte in raw { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+  var start = 0
+  repeat {
+    let n = min(65535, raw.count - start)
+    zlib += [start + n == raw.count ? 1 : 0, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
+    zlib += raw[start..<(start + n)]
+    start += n
+  } while start < raw.count
+  zlib += be32(Int(b << 16 | a))
+  var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+  png += chunk("IHDR", be32(width) + be32(height) + [UInt8(bitDepth), palette == nil ? 0 : 3, 0, 0, 0])
+  if let gamma { png += chunk("gAMA", be32(gamma)) }
+  if let palette { png += chunk("PLTE", palette.flatMap { $0 }) }
+  png += chunk("IDAT", zlib)
+  png += chunk("IEND", [])
+  return png
+}
+
+/// Writes `bytes` at `folder/name`, creating the folder.
+@discardableResult
+func writeBytes(_ bytes: [UInt8], _ folder: String, _ name: String) throws -> String {
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  let path = folder + "/" + name
+  try Data(bytes).write(to: URL(fileURLWithPath: path))
+  return path
+}
