@@ -16,7 +16,8 @@ extension Trainer {
     var error: String?
   }
 
-  /// Picks the checkpoint to resume from (`--resume auto|PATH`) and sets `step` and `cursor`; nil for a fresh run.
+  /// Picks the checkpoint to resume from (`--resume auto|PATH`) and sets `step`, `cursor` and the `stage` the
+  /// checkpoint was written in; nil for a fresh run.
   func resume() throws -> URL? {
     var decision = ResumeDecision()
     if context.rank == 0 {
@@ -29,6 +30,7 @@ extension Trainer {
     step = state.step
     lastSavedStep = state.step
     cursor = SamplerCursor(epoch: state.cursorEpoch, consumed: state.cursorConsumed)
+    stage = state.stage ?? model.stage(forEpoch: min(state.cursorEpoch, epochs - 1) + options.epochCount)
     say("resuming from \(path): step \(state.step), epoch \(state.epoch), written by \(state.worldSize) rank(s), now \(context.size)")
     return URL(fileURLWithPath: path)
   }
@@ -138,7 +140,7 @@ extension Trainer {
         files.append(("train_opt.json", try TrainingOptions.encoder.encode(options)))
         let state = CheckpointState(model: options.model, step: step, epoch: min(cursor.epoch, epochs - 1) + options.epochCount,
                                     cursorEpoch: cursor.epoch, cursorConsumed: cursor.consumed, worldSize: context.size,
-                                    options: options.asStrings)
+                                    options: options.asStrings, stage: stage)
         let url = try store.save(files, state: state)
         say("saved checkpoint \(url.path)")
       } catch { failure = ErrorText.describe(error) }
