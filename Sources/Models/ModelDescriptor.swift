@@ -47,12 +47,14 @@ public struct ScheduleDefaults: Sendable {
 }
 
 /// A model's rules for its data: whether every batch must be full (a reshape by the batch size, as in CUT's
-/// PatchNCE), and whether the decay epochs load at the crop size (no scale augmentation).
+/// PatchNCE), whether the decay epochs load at the crop size (no scale augmentation), and the `--dataset-mode` its
+/// fields are read with unless the run says otherwise.
 public struct DataPolicy: Sendable {
   public var dropLast: Bool
   public var loadsAtCropSizeWhileDecaying: Bool
-  public init(dropLast: Bool, loadsAtCropSizeWhileDecaying: Bool) {
-    (self.dropLast, self.loadsAtCropSizeWhileDecaying) = (dropLast, loadsAtCropSizeWhileDecaying)
+  public var datasetMode: String
+  public init(dropLast: Bool, loadsAtCropSizeWhileDecaying: Bool, datasetMode: String = "unaligned") {
+    (self.dropLast, self.loadsAtCropSizeWhileDecaying, self.datasetMode) = (dropLast, loadsAtCropSizeWhileDecaying, datasetMode)
   }
 }
 

@@ -1,15 +1,20 @@
 import NN
 import Tensors
 
-/// What a translator reads for one batch of N translations, by field: the fields a data set yields under their
-/// batch names. Today the image ("A"); ECGAN's label map (N, classes, H, W) and the exemplar (N, C, H, W) of MCL-Net
-/// and EGSC-IT (spec ecgan-mclnet-egscit.md) join as further optional fields, each translator reading the ones it
-/// needs, so a model without an image input (ECGAN) leaves `image` nil.
+/// What a translator reads for one batch of N translations, by field: the image ("A") of the image-to-image
+/// models, ECGAN's label map and instance map; the exemplar (N, C, H, W) of MCL-Net and EGSC-IT (spec
+/// ecgan-mclnet-egscit.md) joins as a further optional field, each translator reading the ones it needs.
 public struct TranslationInput {
   /// "A": the images to translate, (N, C, H, W) in [−1, 1].
   public var image: Tensor?
+  /// Label maps (N, 1, H, W): class ids as floats.
+  public var label: Tensor?
+  /// Instance maps (N, 1, H, W): instance ids as floats.
+  public var instance: Tensor?
 
-  public init(image: Tensor? = nil) { self.image = image }
+  public init(image: Tensor? = nil, label: Tensor? = nil, instance: Tensor? = nil) {
+    (self.image, self.label, self.instance) = (image, label, instance)
+  }
 }
 
 /// Inference alone: the networks a trained model translates with, and nothing it needs only to train (no
@@ -19,8 +24,9 @@ public protocol Translator: AnyObject {
   /// The networks it runs, by checkpoint name ("G_A", "G"); their weights are `net_<name>.safetensors`.
   var networks: [(name: String, module: Module)] { get }
 
-  /// The batch translated without gradient, in the networks' current mode: (N, outputNC, H, W) in [−1, 1].
-  func translate(_ batch: TranslationInput) -> Tensor
+  /// The batch translated without gradient, in the networks' current mode: (N, outputNC, H, W) in [−1, 1]; an
+  /// error names an input the networks cannot read (a class id outside the model's).
+  func translate(_ batch: TranslationInput) throws -> Tensor
 }
 
 /// A translator made of one image-to-image generator: CycleGAN's G_A or G_B, CUT's, FastCUT's and EnCo's G.
@@ -37,9 +43,9 @@ public final class GeneratorTranslator: Translator {
   public var networks: [(name: String, module: Module)] { [(generatorName, generator)] }
 
   /// G(image) for the batch's images (N, inputNC, H, W).
-  public func translate(_ batch: TranslationInput) -> Tensor {
+  public func translate(_ batch: TranslationInput) throws -> Tensor {
     guard let image = batch.image else {
-      preconditionFailure("\(generatorName) translates images: the batch has no image field (A)")
+      throw OptionError("--input", "\(generatorName) translates images: the batch has no image field (A)")
     }
     return noGrad { generator(image) }
   }

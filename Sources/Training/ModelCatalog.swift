@@ -7,7 +7,8 @@ public struct ModelCatalog: @unchecked Sendable {
 
   public init(_ descriptors: [any ModelDescriptor.Type]) { self.descriptors = descriptors }
 
-  public static let standard = ModelCatalog([CycleGANDescriptor.self, CUTDescriptor.self, EnCoDescriptor.self])
+  public static let standard = ModelCatalog([CycleGANDescriptor.self, CUTDescriptor.self, EnCoDescriptor.self,
+                                                 ECGANDescriptor.self])
 
   /// Every `--model` value, in catalog order.
   public var names: [String] { descriptors.flatMap { $0.names } }

@@ -22,6 +22,7 @@ public struct TrainingOptions: Codable, @unchecked Sendable {
     run = RunOptions()
     let schedule = descriptor.schedule(for: model)
     (run.nEpochs, run.nEpochsDecay, run.warmupEpochs) = (schedule.nEpochs, schedule.nEpochsDecay, schedule.warmupEpochs)
+    run.datasetMode = descriptor.dataPolicy.datasetMode
   }
 
   public subscript<T>(dynamicMember field: WritableKeyPath<RunOptions, T>) -> T {

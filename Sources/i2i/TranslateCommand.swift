@@ -63,7 +63,7 @@ struct TranslateCommand: ParsableCommand {
       let field = try images.sample(SampleSlot(epoch: 0, position: i, index: i), seed: 0).fields["A"]!
       let prepared = try scaling.input(field.image, path: field.path)
       let x = prepared.tensor().reshape([1, inC, prepared.height, prepared.width])
-      let y = scaling.output(translator.translate(TranslationInput(image: x)), original: field.image)
+      let y = scaling.output(try translator.translate(TranslationInput(image: x)), original: field.image)
       precondition(y.shape[1] == outC, "the generator made \(y.shape[1]) channels, expected \(outC)")
       let stem = URL(fileURLWithPath: field.path).deletingPathExtension().lastPathComponent
       let file = out.appendingPathComponent(stem + ".png")
