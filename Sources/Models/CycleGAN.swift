@@ -180,6 +180,7 @@ extension CycleGAN {
   public static func translator(_ o: CycleGANOptions, direction: Direction) throws -> GeneratorTranslator {
     try o.validate()
     let g = generator(o, direction: direction)
-    return GeneratorTranslator(generatorName: g.name, generator: g.network)
+    let (inputNC, outputNC) = direction == .aToB ? (o.inputNC, o.outputNC) : (o.outputNC, o.inputNC)
+    return GeneratorTranslator(generatorName: g.name, generator: g.network, inputChannels: inputNC, outputChannels: outputNC)
   }
 }

@@ -67,14 +67,31 @@ public final class ECGANTranslator: Translator {
   }
 
   public var networks: [(name: String, module: Module)] { [("G", generator)] }
+  /// The label map (ids as stored, don't care 255), then the instance map unless `--no-instance`.
+  public var inputs: [BatchField] {
+    [BatchField("label", .labelMap(classes: options.labelNC, dontCare: options.containDontcareLabel ? options.labelNC : nil))]
+      + (options.noInstance ? [] : [BatchField("instance", .instanceMap)])
+  }
+  public let outputChannels = 3
 
-  public func translate(_ batch: TranslationInput) throws -> Tensor { try outputs(batch).refinedImage }
+  public func translate(_ batch: TranslationInput) throws -> Tensor { try generate(batch).refinedImage }
+
+  /// I″, then "image1" (I′, the image branch, which the reference leaves unclamped: roughly [−2, 2], written
+  /// clamped to [−1, 1]) and "edge" (I′_e).
+  public func outputs(_ batch: TranslationInput) throws -> [(name: String, image: Tensor)] {
+    let out = try generate(batch)
+    return [("", out.refinedImage), ("image1", out.image), ("edge", out.edge)]
+  }
 
   /// Every output of the generator for the batch: I′, I″, the edges I′_e.
-  public func outputs(_ batch: TranslationInput) throws -> ECGANGeneratorOutput {
+  public func generate(_ batch: TranslationInput) throws -> ECGANGeneratorOutput {
     guard let label = batch.label else { throw OptionError("--input", "ECGAN translates label maps: the batch has none") }
     guard options.noInstance || batch.instance != nil else {
       throw OptionError("--input", "this ECGAN reads instance maps (trained without --no-instance): the batch has none")
+    }
+    let scale = 1 << options.generatorShape.upsamplings
+    guard label.shape[2] % scale == 0 && label.shape[3] % scale == 0 else {
+      throw OptionError("--input", "a \(label.shape[3])×\(label.shape[2]) label map: this generator needs a width and height that are multiples of \(scale)")
     }
     let seg = try SemanticLabels.encode(label: label, instance: options.noInstance ? nil : batch.instance,
                                         labelNC: options.labelNC, dontCare: options.containDontcareLabel)

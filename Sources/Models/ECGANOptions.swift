@@ -103,6 +103,14 @@ public struct ECGANOptions: ModelOptions {
   /// Learning rates of G and D.
   public var learningRates: (g: Float, d: Float) { noTTUR ? (lr, lr) : (lr / 2, lr * 2) }
 
+  /// Whether the perceptual term is on, and why not.
+  public var notes: [String] {
+    if perceptualLoss { return ["perceptual loss: VGG19 from \(vggWeights), weight \(lambdaVGG)"] }
+    let why = noVggLoss ? "--no-vgg-loss" : lambdaVGG == 0 ? "--lambda-vgg 0"
+      : "no --vgg-weights (torchvision's VGG19 as safetensors: scripts/convert_vgg19.py)"
+    return ["perceptual loss: off (\(why)); the official code trains with it"]
+  }
+
   public var generatorShape: ECGANGeneratorShape {
     var s = ECGANGeneratorShape(semanticNC: semanticNC, labelNC: labelNC)
     (s.ngf, s.upBlocks, s.middleBlocks, s.moreUpsampling) = (ngf, upBlocks, middleBlocks, moreUpsampling)

@@ -10,10 +10,14 @@ public protocol ModelOptions: Codable, Sendable {
   static var aliases: [OptionAlias] { get }
   /// Checks the combinations the model cannot run, naming the option at fault.
   func validate() throws
+  /// What a user should know about the run these options make, one sentence each (a loss term that is off and
+  /// why): the trainer prints them at the start, and writes them to `loss_log.txt` and `train_opt.json`.
+  var notes: [String] { get }
 }
 
 extension ModelOptions {
   public static var aliases: [OptionAlias] { [] }
+  public var notes: [String] { [] }
 }
 
 /// One command-line option of typed options: its key (the field's JSON name, `lambdaNCE`), its spelling

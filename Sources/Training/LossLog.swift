@@ -23,12 +23,14 @@ public final class LossLog {
   public let jsonURL: URL
   public let textURL: URL
 
-  public init(directory: URL) throws {
+  /// Opens the logs in `directory`; the text log's header of this session is followed by `notes` (the model's
+  /// `ModelOptions.notes`), one line each.
+  public init(directory: URL, notes: [String] = []) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     jsonURL = directory.appendingPathComponent("loss_log.jsonl")
     textURL = directory.appendingPathComponent("loss_log.txt")
     let header = "================ Training Loss (\(Date())) ================\n"
-    try append(header, to: textURL)
+    try append(header + notes.map { "note: \($0)\n" }.joined(), to: textURL)
   }
 
   public func write(_ r: LossRecord) throws {

@@ -158,7 +158,8 @@ extension Trainer {
       + options.asStrings.sorted { $0.key < $1.key }.map { "\(options.flagName($0.key).padding(toLength: 24, withPad: " ", startingAt: 0)): \($0.value)" }.joined(separator: "\n")
       + "\n----------------- End -------------------\n"
     try DurableFiles.replace(runDirectory.appendingPathComponent("train_opt.txt"), with: Data(text.utf8))
-    log = try LossLog(directory: runDirectory)
+    log = try LossLog(directory: runDirectory, notes: options.modelOptions.notes)
+    for note in options.modelOptions.notes { say(note) }
     let remaining = (epochs - cursor.epoch) * (try data.sampler(rank: 0, worldSize: context.size, cursor: SamplerCursor()).batchesPerEpoch)
     progress = Progress(totalSteps: step + (options.maxSteps > 0 ? min(options.maxSteps - step, remaining) : remaining))
   }

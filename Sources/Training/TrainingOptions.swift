@@ -75,6 +75,8 @@ public struct TrainingOptions: Codable, @unchecked Sendable {
     var c = encoder.container(keyedBy: Key.self)
     try c.encode(model, forKey: Key("model"))
     for (key, value) in try OptionValues.flatten(modelOptions) { try c.encode(value, forKey: Key(key)) }
+    // Written for the reader only: decoding ignores it.
+    if !modelOptions.notes.isEmpty { try c.encode(modelOptions.notes, forKey: Key("notes")) }
   }
 
   /// `--lr-policy` with this run's schedule (warm-up and linear decay per epoch, step, cosine, or constant).

@@ -16,8 +16,12 @@ struct TranslateCommand: ParsableCommand {
   @Option(help: "A generator's safetensors file (net_G_A.safetensors, net_G.safetensors, …).") var weights: String?
   @Option(help: "A checkpoint or run directory: its options and generator are used.") var checkpoint: String?
   @Option(name: .both("direction"), help: "AtoB or BtoA (which generator of a two-way model).") var direction: String = "AtoB"
-  @Option(help: "Folder of input images.") var input: String
+  @Option(help: "Folder of input images (label maps for ECGAN: class ids as gray values, as in training).") var input: String
   @Option(help: "Folder for the translated images (created).") var output: String
+  @Option(help: "Folder of instance maps, paired with --input by file name (models trained with instance maps).")
+  var instances: String?
+  @Flag(help: "Also write the model's other outputs, as <stem>_<name>.png (ECGAN: image1, the image branch I′, and edge, I′_e).")
+  var allOutputs = false
   @Option(name: .both("threads")) var threads: Int = 0
   @Option(name: .both("preprocess"), help: ArgumentHelp("""
     none (default): translate each input at its own size. auto: show the generator objects at the scale its \
@@ -48,30 +52,89 @@ struct TranslateCommand: ParsableCommand {
     }
     let weightsURL = try loadNetworks(of: translator, checkpointDirectory: checkpointDirectory)
 
-    let (inC, outC) = try channels(options, direction: direction)
+    let primary = translator.inputs[0]
+    if case .labelMap = primary.kind { return try translateLabelMaps(translator, options: options, weights: weightsURL) }
+    guard case .image(let inC) = primary.kind else {
+      throw ValidationError("--input: \(options.model) translates from \(primary), which i2i translate cannot read yet")
+    }
     let scaling = try InputScaling(preprocess, training: options,
                                    modelDecaysAtCropSize: options.descriptor.dataPolicy.loadsAtCropSizeWhileDecaying,
                                    fromCheckpoint: checkpointDirectory != nil)
     print("translate: \(scaling.summary)")
     let images = try SingleDataset(folder: input, kind: .image(channels: inC),
                                    transform: TransformOptions(preprocess: .none, flip: false))
-    let out = URL(fileURLWithPath: output)
-    try refuseOutputInsideInput(out)
-    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let out = try outputFolder()
     var rows: [(input: String, output: String)] = []
     for i in 0..<images.count {
       let field = try images.sample(SampleSlot(epoch: 0, position: i, index: i), seed: 0).fields["A"]!
       let prepared = try scaling.input(field.image, path: field.path)
       let x = prepared.tensor().reshape([1, inC, prepared.height, prepared.width])
-      let y = scaling.output(try translator.translate(TranslationInput(image: x)), original: field.image)
-      precondition(y.shape[1] == outC, "the generator made \(y.shape[1]) channels, expected \(outC)")
-      let stem = URL(fileURLWithPath: field.path).deletingPathExtension().lastPathComponent
-      let file = out.appendingPathComponent(stem + ".png")
-      try ImageFile.writePNG(Image(tensor: y), to: file.path)
-      rows.append((field.path, file.lastPathComponent))
+      let outputs = try namedOutputs(translator, TranslationInput(image: x), path: field.path)
+        .map { ($0.name, scaling.output($0.image, original: field.image)) }
+      rows.append((field.path, try write(outputs, for: field.path, channels: translator.outputChannels, in: out)))
     }
     try writeIndex(rows, to: out, title: "\(options.model) \(direction.rawValue): \(weightsURL.path)")
     print("translated \(rows.count) images from \(input) into \(out.path) (index.html shows them)")
+  }
+
+  /// Label maps (and instance maps) in, images out, each at its own size: ids are not resized.
+  private func translateLabelMaps(_ translator: any Translator, options: TrainingOptions, weights: URL) throws {
+    guard preprocess == "none" else {
+      throw ValidationError("--preprocess \(preprocess): \(options.model) translates label maps at their own size (none)")
+    }
+    let needsInstances = translator.inputs.contains { $0.kind == .instanceMap }
+    if needsInstances && instances == nil {
+      throw ValidationError("--instances: this \(options.model) was trained with instance maps; give their folder")
+    }
+    let labels = try ImageFolder.list(input)
+    let instanceOf = try instances.map { folder in
+      Dictionary(try AlignedDataset.match(folderA: input, folderB: folder).map { ($0.a, $0.b!) }, uniquingKeysWith: { a, _ in a })
+    }
+    let out = try outputFolder()
+    var rows: [(input: String, output: String)] = []
+    for path in labels {
+      var batch = TranslationInput(label: try Self.idTensor(path))
+      if needsInstances, let instancePath = instanceOf?[path] { batch.instance = try Self.idTensor(instancePath) }
+      let outputs = try namedOutputs(translator, batch, path: path)
+      rows.append((path, try write(outputs, for: path, channels: translator.outputChannels, in: out)))
+    }
+    try writeIndex(rows, to: out, title: "\(options.model): \(weights.path)")
+    print("translated \(rows.count) label maps from \(input) into \(out.path) (index.html shows them)")
+  }
+
+  /// The ids of a label or instance map file as (1, 1, H, W).
+  static func idTensor(_ path: String) throws -> Tensor {
+    let map = try ImageFile.loadIds(path)
+    return Tensor(map.ids.map(Float.init), [1, 1, map.height, map.width])
+  }
+
+  /// The translator's outputs for one input, the main one first (named ""), the others only with --all-outputs;
+  /// an error names the input file.
+  private func namedOutputs(_ translator: any Translator, _ batch: TranslationInput, path: String) throws
+    -> [(name: String, image: Tensor)] {
+    do {
+      let outputs = try translator.outputs(batch)
+      return allOutputs ? outputs : [outputs[0]]
+    } catch { throw ValidationError("\(path): \(ErrorText.describe(error))") }
+  }
+
+  /// Writes `<stem>.png` (and `<stem>_<name>.png` for the other outputs); returns the main file's name.
+  private func write(_ outputs: [(name: String, image: Tensor)], for path: String, channels: Int, in out: URL) throws -> String {
+    let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    for (name, y) in outputs {
+      precondition(y.shape[1] == channels || !name.isEmpty, "the generator made \(y.shape[1]) channels, expected \(channels)")
+      let file = out.appendingPathComponent(stem + (name.isEmpty ? "" : "_" + name) + ".png")
+      try ImageFile.writePNG(Image(tensor: y), to: file.path)
+    }
+    return stem + ".png"
+  }
+
+  /// --output, created, refused inside --input.
+  private func outputFolder() throws -> URL {
+    let out = URL(fileURLWithPath: output)
+    try refuseOutputInsideInput(out)
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    return out
   }
 
   /// Loads the translator's networks from the checkpoint (net_<name>.safetensors, verified with train_opt.json and
@@ -113,16 +176,6 @@ struct TranslateCommand: ParsableCommand {
     var o = try TrainingOptions(model: model)
     try o.setModelArguments(modelArguments)
     return (o, nil)
-  }
-
-  /// The channels of the image the translator reads and of the one it makes: the model's fields A and B, swapped
-  /// for BtoA.
-  private func channels(_ o: TrainingOptions, direction: Direction) throws -> (input: Int, output: Int) {
-    let fields = Dictionary(o.fields.map { ($0.name, $0.kind.channels) }, uniquingKeysWith: { a, _ in a })
-    guard let a = fields["A"], let b = fields["B"] else {
-      throw ValidationError("--model \(o.model) translates from \(o.fields.map(\.description).joined(separator: ", ")), not an image folder")
-    }
-    return direction == .aToB ? (a, b) : (b, a)
   }
 
   /// The outputs keep the inputs' file stems, so an output folder that is (or lies inside) the input folder would

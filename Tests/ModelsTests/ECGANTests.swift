@@ -194,5 +194,11 @@ final class ECGANTests: XCTestCase {
     XCTAssertEqual(try translator.translate(TranslationInput(label: label)).scalars,
                    model.translate(try SemanticLabels.oneHot(label, labelNC: 3, dontCare: false), direction: .aToB).scalars)
     XCTAssertThrowsError(try translator.translate(TranslationInput(image: batch(0).fields["image"])))
+    XCTAssertEqual(try translator.outputs(TranslationInput(label: label)).map(\.name), ["", "image1", "edge"])
+    XCTAssertEqual(translator.inputs.map(\.name), ["label"])
+    // One up block: one ×2, so a 15-pixel side cannot be translated; the error says why.
+    XCTAssertThrowsError(try translator.translate(TranslationInput(label: Tensor(zeros: [1, 1, 15, 16])))) { error in
+      XCTAssertTrue("\(error)".contains("multiples of 2"), "\(error)")
+    }
   }
 }
