@@ -49,8 +49,15 @@ public struct AlignedDataset: ImageDataset {
   public static func match(folderA: String, folderB: String, suffixA: String = "", suffixB: String = "") throws
     -> [Pair]
   {
-    let a = try keyed(ImageFolder.list(folderA), below: folderA, suffix: suffixA)
-    let b = try keyed(ImageFolder.list(folderB), below: folderB, suffix: suffixB)
+    try match(folderA: folderA, folderB: folderB, namingA: .suffix(suffixA), namingB: .suffix(suffixB))
+  }
+
+  /// Pairs the files of two folders by the names `namingA` and `namingB` give them, in the order of those names
+  /// (bytewise); every file that takes part must have exactly one partner, and two files of one folder must not
+  /// share a name. A file without a partner is an error naming it (path below its folder).
+  public static func match(folderA: String, folderB: String, namingA: FileNaming, namingB: FileNaming) throws -> [Pair] {
+    let a = try keyed(ImageFolder.list(folderA), below: folderA, naming: namingA)
+    let b = try keyed(ImageFolder.list(folderB), below: folderB, naming: namingB)
     func below(_ folder: String, _ path: String) -> String { String(path.dropFirst(folder.count + 1)) }
     let onlyA = a.filter { b[$0.key] == nil }.map { below(folderA, $0.value) }.sorted()
     let onlyB = b.filter { a[$0.key] == nil }.map { below(folderB, $0.value) }.sorted()
@@ -61,20 +68,17 @@ public struct AlignedDataset: ImageDataset {
     return a.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { Pair(a: a[$0]!, b: b[$0]!) }
   }
 
-  /// Files by their path below `folder` without extension and `suffix`; files without `suffix` are left out.
-  private static func keyed(_ paths: [String], below folder: String, suffix: String) throws -> [String: String] {
+  /// Files by the name `naming` gives their path below `folder`; files it leaves out are not listed.
+  private static func keyed(_ paths: [String], below folder: String, naming: FileNaming) throws -> [String: String] {
     var byName: [String: String] = [:]
     for path in paths {
-      var key = String(path.dropFirst(folder.count + 1))
-      if let dot = key.lastIndex(of: "."), !key[dot...].contains("/") { key = String(key[..<dot]) }
-      guard key.hasSuffix(suffix) else { continue }
-      key.removeLast(suffix.count)
+      guard let key = naming.name(String(path.dropFirst(folder.count + 1))) else { continue }
       if let other = byName[key] {
         throw DataError.invalidOption("\(other) and \(path) have the same name; keep one of them")
       }
       byName[key] = path
     }
-    guard !byName.isEmpty else { throw DataError.invalidOption("\(folder): no image named *\(suffix).<extension>") }
+    guard !byName.isEmpty else { throw DataError.invalidOption("\(folder): no image named \(naming.pattern)") }
     return byName
   }
 

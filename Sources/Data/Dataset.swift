@@ -12,11 +12,13 @@ public protocol ImageDataset: Sendable {
   var files: [String] { get }
 }
 
-/// What a folder holds: images with a channel count (1 gray, 3 RGB), or label maps (class ids stored as gray
-/// values; resized with nearest, kept as ids instead of being normalised).
+/// What a folder holds: images with a channel count (1 gray, 3 RGB), label maps (class ids stored as gray
+/// values; resized with nearest, kept as ids instead of being normalised), or edge maps (gray, 255 on an edge;
+/// resized bicubic like images, written as p/255 in [0, 1]; see EdgeMap.swift).
 public enum ImageKind: Equatable, Sendable {
   case image(channels: Int)
   case labelMap
+  case edgeMap
 
   var channels: Int { if case .image(let c) = self { return c } else { return 1 } }
   var filter: Resample { self == .labelMap ? .nearest : .bicubic }
@@ -97,7 +99,11 @@ public struct Batch: Sendable {
                                        got: "\(channels)x\(image.width)x\(image.height)")
         }
         let destination = t.storage.base + n * c * h * w
-        if field.kind == .labelMap { image.writeIds(to: destination) } else { image.write(planarTo: destination) }
+        switch field.kind {
+        case .labelMap: image.writeIds(to: destination)
+        case .edgeMap: image.writeEdges(to: destination)
+        case .image: image.write(planarTo: destination)
+        }
         names.append(field.path)
       }
       tensors[name] = t

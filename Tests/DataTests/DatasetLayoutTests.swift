@@ -237,11 +237,16 @@ final class DatasetLayoutTests: XCTestCase {
 
   func testLabelFoldersRejectFieldsTheyCannotYieldAndNameMissingFolders() throws {
     let root = try labelFolders(["x"])
-    XCTAssertThrowsError(try LabelFolderLayout.make(DatasetRequest(root: root, fields: [labelField, imageField, BatchField("edges", .edgeMap)],
+    XCTAssertThrowsError(try LabelFolderLayout.make(DatasetRequest(root: root, fields: [labelField, imageField, BatchField("style", .exemplar(channels: 3))],
                                                                    transform: fixed))) { error in
-      XCTAssertEqual("\(error)", "--dataset-mode label_folders: cannot produce field 'edges' (edge map); it yields "
+      XCTAssertEqual("\(error)", "--dataset-mode label_folders: cannot produce field 'style' (exemplar (3 channels)); it yields "
                        + "'any name' (label map, from <phase>_label/), 'any name' (image, from <phase>_img/), "
-                       + "'any name' (instance map, optional, from <phase>_inst/)")
+                       + "'any name' (instance map, optional, from <phase>_inst/), "
+                       + "'any name' (edge map, optional, from <phase>_edge/ or else computed by Canny from the image)")
+    }
+    let twoEdges = [labelField, imageField, BatchField("edge", .edgeMap), BatchField("edge2", .edgeMap)]
+    XCTAssertThrowsError(try LabelFolderLayout.make(DatasetRequest(root: root, fields: twoEdges, transform: fixed))) { error in
+      XCTAssertTrue("\(error)".contains("cannot produce field 'edge2' (edge map)"), "\(error)")
     }
     let twoImages = [labelField, imageField, BatchField("photo", .image(channels: 3))]
     XCTAssertThrowsError(try LabelFolderLayout.make(DatasetRequest(root: root, fields: twoImages, transform: fixed))) { error in

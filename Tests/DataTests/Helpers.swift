@@ -3,7 +3,8 @@ import XCTest
 @_exported import TestSupport
 @testable import Data
 
-/// Reference files made by Resources/make-resources.py (Pillow 12.3, libjpeg-turbo's cjpeg/djpeg).
+/// Reference files made by Resources/make-resources.py (Pillow 12.3, libjpeg-turbo's cjpeg/djpeg); canny-*.png by
+/// scripts/canny_reference.py (numpy).
 enum Resources {
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources").path
   static func path(_ name: String) -> String { directory + "/" + name }
