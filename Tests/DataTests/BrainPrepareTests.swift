@@ -165,4 +165,34 @@ final class BrainPrepareTests: XCTestCase {
       _ = try MNI152Brain.prepare(out: try temporaryFolder(self), options: options)
     }
   }
+
+  /// data/brain as committed: the four folders, 64×64, paired by name, ids 0–3 (all four present), every slice 64²;
+  /// train and test share no slice and no training slice lies within 3 mm of a test slice of its axis.
+  func testEmbeddedBrainSetLoads() throws {
+    let root = packageRoot() + "/data/brain"
+    let label = BatchField("label", .labelMap(classes: 4, dontCare: nil)), image = BatchField("image", .image(channels: 1))
+    var names: [String: [String]] = [:]
+    for (phase, count) in [("train", 264), ("test", 70)] {
+      let dataset = try LabelFolderDataset(root: root, phase: phase, label: label, image: image,
+                                           transform: TransformOptions(preprocess: .none, flip: false))
+      XCTAssertEqual(dataset.count, count, phase)
+      names[phase] = dataset.examples.map { (($0.label as NSString).lastPathComponent as NSString).deletingPathExtension }
+      var seen = Set<Int>()
+      for index in stride(from: 0, to: dataset.count, by: 7) {
+        let sample = try dataset.sample(SampleSlot(epoch: 0, position: index, index: index), seed: 1)
+        let map = try XCTUnwrap(sample.fields["label"]?.image), t1 = try XCTUnwrap(sample.fields["image"]?.image)
+        XCTAssertEqual([map.width, map.height, t1.width, t1.height, t1.channels], [64, 64, 64, 64, 1])
+        seen.formUnion(map.ids)
+      }
+      XCTAssertEqual(seen, [0, 1, 2, 3], phase)
+    }
+    func positions(_ phase: String, _ axis: String) -> [Int] {
+      names[phase]!.filter { $0.hasPrefix(axis + "_") }.compactMap { Int($0.split(separator: "_")[1]) }
+    }
+    for axis in BrainSlices.Axis.allCases.map(\.rawValue) {
+      let test = positions("test", axis), train = positions("train", axis)
+      XCTAssertFalse(test.isEmpty, axis)
+      for t in train { XCTAssertTrue(test.allSatisfy { abs($0 - t) > 3 }, "\(axis) train slice \(t) is next to a test slice") }
+    }
+  }
 }
