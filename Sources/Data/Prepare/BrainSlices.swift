@@ -1,9 +1,9 @@
 /// 2-D slices of a `BrainTissue` volume: which slices are kept, which are held out, and each one as a label map and
 /// a T1 image of `size`².
 ///
-/// - Axes: axial (fixed z), coronal (fixed y) and sagittal (fixed x), drawn as radiologists' viewers draw them in
-///   RAS+ space: superior (or, in axial slices, anterior) at the top; x, or y in sagittal slices, increasing to the
-///   right.
+/// - Axes: axial (fixed z), coronal (fixed y) and sagittal (fixed x) of a RAS+ volume, in neurological convention:
+///   superior (in axial slices, anterior) at the top; x (towards the subject's right) or, in sagittal slices, y
+///   (anterior) increasing to the right.
 /// - Kept: slices with more than `minBrain` (5 %) of their voxels inside the brain mask. In a volume that is its
 ///   own mirror image in x (the symmetric template is, voxel for voxel), sagittal slices x and nx − 1 − x are the
 ///   same picture flipped, so only the midline and the half x ≥ nx / 2 are kept.
