@@ -95,7 +95,7 @@ public final class MPIReplicaContext: ReplicaContext {
 
   public func allGather(_ x: Tensor) throws -> Tensor {
     let gathered = try allGatherDetached(x)
-    let rows = x.shape.first ?? 1, perRow = x.count / max(rows, 1)
+    let rows = x.shape.first ?? 1, perRow = x.shape.dropFirst().reduce(1, *)
     let offset = try collective { try self.communicator.allGather([Int64(rows)]) }
       .prefix(rank).reduce(0) { $0 + Int($1) } * perRow
     let shape = x.shape, count = x.count
@@ -111,7 +111,8 @@ public final class MPIReplicaContext: ReplicaContext {
   public func allGatherDetached(_ x: Tensor) throws -> Tensor {
     let values = Array(x.storage.buffer)
     let (all, counts) = try collective { try self.communicator.allGatherVarying(values) }
-    let rows = x.shape.first ?? 1, perRow = x.count / max(rows, 1)
+    // NOTE: the row width from the shape, not from the count: a rank may send no rows (e.g. no pixel to contrast).
+    let perRow = x.shape.dropFirst().reduce(1, *)
     for (r, c) in counts.enumerated() where c % max(perRow, 1) != 0 {
       throw MPIError(call: "allGather", code: 0, message: "rank \(r) sent \(c) values, not whole rows of \(x.shape.dropFirst())")
     }

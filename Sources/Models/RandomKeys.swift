@@ -17,6 +17,8 @@ public enum ModelRandomPurpose: UInt64, Sendable {
   case dagSample
   /// (seed, imageFlip, step, domain): EnCo's mirroring coin for the whole batch of one domain.
   case imageFlip
+  /// (seed, pixelSample, step, global image index): ECGAN's contrast pixels, per image.
+  case pixelSample
 }
 
 /// A name as a random-stream key: FNV-1a over its UTF-8 bytes (stable across processes, unlike `Hasher`).

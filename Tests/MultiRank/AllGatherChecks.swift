@@ -40,5 +40,17 @@ enum AllGatherChecks {
       let expected = (0..<size).flatMap { r in [Float](repeating: Float(r), count: 2 * (r + 1)) }
       return all.scalars == expected && !all.requiresGrad ? nil : "got \(all)"
     }
+    checks.check("all-gather with a rank that sends no rows") {
+      let mine = Tensor([Float](repeating: Float(rank), count: 3 * (rank % 2)), [rank % 2, 3])
+      let all = try context.allGatherDetached(mine)
+      let odd = (0..<size).filter { $0 % 2 == 1 }
+      guard all.shape == [odd.count, 3], all.scalars == odd.flatMap({ [Float](repeating: Float($0), count: 3) }) else {
+        return "got \(all)"
+      }
+      let x = mine.requiringGrad()
+      try (try context.allGather(x) * 2).sum().backward()
+      return x.grad!.shape == [rank % 2, 3] && x.grad!.scalars.allSatisfy({ $0 == 2 * Float(size) }) ? nil
+        : "gradient \(x.grad!)"
+    }
   }
 }

@@ -31,6 +31,7 @@ default:
   StateChecks.run(&checks, context)
   PatchNCEChecks.run(&checks, context)
   EnCoChecks.run(&checks, context)
+  PixelContrastChecks.run(&checks, context)
   if comm.isRoot { print("\(checks.passed) passed, \(checks.failed) failed") }
   exit(checks.failed == 0 ? 0 : 1)
 }
