@@ -22,6 +22,10 @@ public final class ECGAN: TranslationModel {
   public let optimizerG: any Optimizer, optimizerD: any Optimizer
   /// nil when the perceptual term is off (no `--vgg-weights`, or `--no-vgg-loss`).
   public let perceptual: VGGPerceptualLoss?
+  /// The cross-layout pixel contrastive loss and its projection head "C" on G's last features (nil with λ_CL 0);
+  /// C is trained with G, by G's optimiser, in G's replica group.
+  public let contrast: PixelContrastLoss?, head: PixelProjectionHead?
+  private var lastStatistics: [(name: String, value: Double)] = []
   private var groups: (g: GradientGroup, d: GradientGroup)?
   private weak var preparedContext: ReplicaContext?
   private var lastVisuals: [(name: String, image: Tensor)] = []
@@ -35,8 +39,11 @@ public final class ECGAN: TranslationModel {
     d = MultiscaleDiscriminator(inputNC: options.semanticNC + 3, ndf: options.ndf, layers: options.nLayersD,
                                 numD: options.numD, spectral: options.spectralD)
     Networks.initialize(d, name: "D", options.initType, gain: options.initVariance, seed: options.seed)
+    contrast = try options.pixelContrast()
+    head = contrast == nil ? nil : PixelProjectionHead(inputChannels: options.ngf, width: options.pixelWidth,
+                                                       options.initType, gain: options.initVariance, seed: options.seed)
     let lr = options.learningRates, betas = (options.beta1, options.beta2)
-    optimizerG = options.optimizer.make(g.parameters(), lr: lr.g, betas: betas)
+    optimizerG = options.optimizer.make(g.parameters() + (head?.parameters() ?? []), lr: lr.g, betas: betas)
     optimizerD = options.optimizer.make(d.parameters(), lr: lr.d, betas: betas)
     perceptual = options.perceptualLoss ? try VGGPerceptualLoss(weights: options.vggWeights) : nil
   }
@@ -48,12 +55,15 @@ public final class ECGAN: TranslationModel {
     return g
   }
 
-  public var networks: [(name: String, module: Module)] { [("G", g), ("D", d)] }
+  public var networks: [(name: String, module: Module)] { [("G", g), ("D", d)] + (head.map { [("C", $0)] } ?? []) }
   public var optimizers: [(name: String, optimizer: any Optimizer)] { [("G", optimizerG), ("D", optimizerD)] }
 
   public func prepare(context: ReplicaContext) throws {
-    groups = (try context.register(group: "G", networks: [("G", g)]), try context.register(group: "D", networks: [("D", d)]))
+    let generator: [(name: String, module: Module)] = [("G", g)] + (head.map { [("C", $0)] } ?? [])
+    groups = (try context.register(group: "G", networks: generator), try context.register(group: "D", networks: [("D", d)]))
     preparedContext = context
+    // A rank that joined on resume (another world size) has no bank of its own: every rank takes rank 0's.
+    try contrast?.memory?.synchronizeFromRoot(context: context)
   }
 
   private func preparedGroups(_ context: ReplicaContext) -> (g: GradientGroup, d: GradientGroup) {
@@ -78,7 +88,9 @@ public final class ECGAN: TranslationModel {
     let groups = preparedGroups(context)
     let seg = try semantics(batch)
     let realImage = try batch.field("image"), realEdge = ECGAN.edgeImage(try batch.field("edge"))
-    let gStep = try updateGenerator(seg: seg, realImage: realImage, realEdge: realEdge, group: groups.g, context: context)
+    let classes = SemanticLabels.classIds(try batch.field("label"), labelNC: options.labelNC, dontCare: options.containDontcareLabel)
+    let gStep = try updateGenerator(seg: seg, classes: classes, realImage: realImage, realEdge: realEdge, group: groups.g,
+                                    step: step, context: context)
     let dStep = try updateDiscriminator(seg: seg, realImage: realImage, realEdge: realEdge, group: groups.d, context: context)
     let out = gStep.output
     lastVisuals = [("input_label", SemanticLabels.colorize(try batch.field("label"), labelNC: options.labelNC)),
@@ -87,12 +99,15 @@ public final class ECGAN: TranslationModel {
     var losses: [(name: String, value: Double)] = [("GAN", gStep.gan)]
     if !options.noGanFeatLoss { losses.append(("GAN_Feat", gStep.featureMatching)) }
     if perceptual != nil { losses.append(("VGG", gStep.vgg)) }
+    if contrast != nil { losses.append(("CL", gStep.contrast)) }
+    lastStatistics = gStep.negativesPerQuery.map { [("negatives_per_query", $0)] } ?? []
     return losses + [("D_Fake", dStep.fake), ("D_real", dStep.real)]
   }
 
   private struct GeneratorStep {
     var output: ECGANGeneratorOutput
-    var gan = 0.0, featureMatching = 0.0, vgg = 0.0
+    var gan = 0.0, featureMatching = 0.0, vgg = 0.0, contrast = 0.0
+    var negativesPerQuery: Double?
   }
 
   /// D's outputs on (S, I′ | I), (S, I″ | I) and (S, I′_e | I_e), in the reference's order (which the spectral
@@ -109,8 +124,8 @@ public final class ECGAN: TranslationModel {
 
   /// L_G with D frozen, assembled term by term as the reference's compute_generator_loss; G averaged over ranks
   /// and stepped.
-  private func updateGenerator(seg: Tensor, realImage: Tensor, realEdge: Tensor, group: GradientGroup,
-                               context: ReplicaContext) throws -> GeneratorStep {
+  private func updateGenerator(seg: Tensor, classes: Tensor, realImage: Tensor, realEdge: Tensor, group: GradientGroup,
+                               step stepIndex: Int, context: ReplicaContext) throws -> GeneratorStep {
     d.freeze()
     defer { d.unfreeze() }
     group.zeroGradients()
@@ -141,6 +156,15 @@ public final class ECGAN: TranslationModel {
         + perceptual(out.refinedImage, realImage) * (options.lambdaVGG * 2)
       (loss, step.vgg) = (loss + vgg, Double(vgg.item))
     }
+    if let contrast, let head {
+      // The rank's images are the global batch's rank·n … rank·n + n − 1 (equal shards; a short last batch only
+      // shares keys of the sampling between images).
+      let n = seg.shape[0]
+      let cl = try contrast(embeddings: head(out.features), labels: classes, firstGlobalImage: context.rank * n,
+                            step: stepIndex, context: context)
+      let weighted = cl.loss * options.lambdaCL
+      (loss, step.contrast, step.negativesPerQuery) = (loss + weighted, Double(weighted.item), cl.negativesPerQuery)
+    }
     try context.backward(loss, synchronizing: [group])
     optimizerG.step()
     return step
@@ -163,14 +187,21 @@ public final class ECGAN: TranslationModel {
     return (Double(fake.item), Double(real.item))
   }
 
-  /// ECGAN keeps no per-rank state.
-  public func extraState() -> [(name: String, tensor: Tensor)] { [] }
+  /// The pixel contrast's memory bank, if any (the same on every rank).
+  public func extraState() -> [(name: String, tensor: Tensor)] { contrast?.extraState() ?? [] }
 
   public func loadExtraState(_ state: [String: Tensor]) throws {
-    if !state.isEmpty { throw StateDictError.unexpectedKeys(state.keys.sorted()) }
+    guard let contrast else {
+      if !state.isEmpty { throw StateDictError.unexpectedKeys(state.keys.sorted()) }
+      return
+    }
+    try contrast.loadExtraState(state)
   }
 
   public func visuals() -> [(name: String, image: Tensor)] { lastVisuals }
+
+  /// "negatives_per_query" of the pixel contrast's last step (mean keys of other classes per anchor).
+  public func trainingStatistics() -> [(name: String, value: Double)] { lastStatistics }
 
   /// I″ of a label input S (N, semanticNC, H, W) without gradient (`direction` does not apply: ECGAN maps label
   /// maps to images only). The generator's synchronised batch norm is a collective in training mode; in eval mode

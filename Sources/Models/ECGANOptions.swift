@@ -43,6 +43,20 @@ public struct ECGANOptions: ModelOptions {
   /// off, and the run says so.
   public var vggWeights = ""
   public var noVggLoss = false
+  /// Weight of the cross-layout pixel contrastive loss (spec §2.6; the paper's term without official code, weight
+  /// ≈ 1 by the spec's suggestion; 0: off, the official code's objective).
+  public var lambdaCL: Float = 1
+  /// Pixels per present class per image that the contrastive loss samples (K).
+  public var pixelsPerClass = 32
+  /// τ of the pixel contrastive loss.
+  public var pixelT: Float = 0.1
+  /// Width of the projection head's embeddings.
+  public var pixelWidth = 128
+  /// Keys of the pixel contrastive loss: the anchor's image, this rank's batch, or every rank's (the default: the
+  /// spec's layouts of the whole batch).
+  public var negatives = NegativeSource.global
+  /// Keys kept per class in a memory bank, identical on every rank (0: no bank).
+  public var pixelMemory = 0
   /// Adam's lr: G gets lr/2 and D 2·lr (TTUR) unless `noTTUR`.
   public var lr: Float = 2e-4
   public var noTTUR = false
@@ -61,7 +75,8 @@ public struct ECGANOptions: ModelOptions {
   enum CodingKeys: String, CodingKey {
     case labelNC, containDontcareLabel, noInstance, ngf, upBlocks, middleBlocks, moreUpsampling, spadeNorm, spectralG,
          spadeHidden, headChannels, ndf, nLayersD, numD, spectralD, lambdaFeat, noGanFeatLoss, lambdaVGG, vggWeights,
-         noVggLoss, lr, noTTUR, beta1, beta2, optimizer, initType, initVariance
+         noVggLoss, lambdaCL, pixelsPerClass, pixelT, pixelWidth, negatives, pixelMemory, lr, noTTUR, beta1, beta2,
+         optimizer, initType, initVariance
   }
 
   public static let optionHelp: [OptionHelp] = [
@@ -85,6 +100,12 @@ public struct ECGANOptions: ModelOptions {
     OptionHelp("lambdaVGG", flag: "lambda-vgg", "Weight of the VGG19 perceptual loss."),
     OptionHelp("vggWeights", flag: "vgg-weights", "torchvision VGG19 features as safetensors (scripts/convert_vgg19.py); without it the perceptual loss is off."),
     OptionHelp("noVggLoss", flag: "no-vgg-loss", "No VGG19 perceptual loss."),
+    OptionHelp("lambdaCL", flag: "lambda-CL", "Weight of the cross-layout pixel contrastive loss (0: off, as the official code)."),
+    OptionHelp("pixelsPerClass", "Pixels sampled per present class per image for the contrastive loss."),
+    OptionHelp("pixelT", flag: "pixel-T", "Temperature of the pixel contrastive loss."),
+    OptionHelp("pixelWidth", "Width of the pixel projection head."),
+    OptionHelp("negatives", "Keys of the pixel contrast: the same image, this rank's batch, or every rank's.", NegativeSource.self),
+    OptionHelp("pixelMemory", "Keys per class in a memory bank shared by every rank (0: none)."),
     OptionHelp("lr", "Adam's learning rate: G lr/2, D 2·lr with TTUR."),
     OptionHelp("noTTUR", flag: "no-TTUR", "G and D both at --lr."),
     OptionHelp("beta1", "Adam's β₁."),
@@ -102,6 +123,14 @@ public struct ECGANOptions: ModelOptions {
   public var perceptualLoss: Bool { !noVggLoss && lambdaVGG > 0 && !vggWeights.isEmpty }
   /// Learning rates of G and D.
   public var learningRates: (g: Float, d: Float) { noTTUR ? (lr, lr) : (lr / 2, lr * 2) }
+
+  /// The pixel contrastive loss of these options (nil when λ_CL is 0); its bad options are errors naming them.
+  public func pixelContrast() throws -> PixelContrastLoss? {
+    guard lambdaCL > 0 else { return nil }
+    return try PixelContrastLoss(classes: labelChannels, width: pixelWidth, pixelsPerClass: pixelsPerClass,
+                                 temperature: pixelT, negatives: negatives, dontCare: containDontcareLabel ? labelNC : nil,
+                                 memoryPerClass: pixelMemory, seed: seed)
+  }
 
   /// Whether the perceptual term is on, and why not.
   public var notes: [String] {
@@ -131,10 +160,12 @@ public struct ECGANOptions: ModelOptions {
     if headChannels.count != 3 || headChannels.contains(where: { $0 < 1 }) {
       throw OptionError("--head-channels", "needs three positive widths, got \(headChannels.map(String.init).joined(separator: ","))")
     }
-    for (name, value) in [("--lambda-feat", lambdaFeat), ("--lambda-vgg", lambdaVGG), ("--init-variance", initVariance)]
+    for (name, value) in [("--lambda-feat", lambdaFeat), ("--lambda-vgg", lambdaVGG), ("--init-variance", initVariance),
+                          ("--lambda-CL", lambdaCL)]
     where !(value >= 0 && value.isFinite) {
       throw OptionError(name, "must be ≥ 0, got \(value)")
     }
+    _ = try pixelContrast()
     if spadeNorm == .batch {
       throw OptionError("--spade-norm", "batch is per rank; use syncbatch (every rank's batch, the reference) or instance")
     }

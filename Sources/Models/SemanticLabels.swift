@@ -31,6 +31,13 @@ public enum SemanticLabels {
     return Tensor(out, [n, channels, h, w])
   }
 
+  /// label (N, 1, H, W) with the stored don't-care id 255 as `labelNC` (the reference's remap), when `dontCare`:
+  /// the class ids the pixel contrast reads.
+  public static func classIds(_ label: Tensor, labelNC: Int, dontCare: Bool) -> Tensor {
+    guard dontCare else { return label }
+    return Tensor(label.scalars.map { Int($0) == dontCareID ? Float(labelNC) : $0 }, label.shape)
+  }
+
   /// instance (N, 1, H, W) ids → (N, 1, H, W): 1 where a 4-neighbour has another id, else 0 (both pixels of a
   /// differing pair are edges, as in the reference's get_edges).
   public static func instanceEdges(_ instance: Tensor) -> Tensor {

@@ -64,7 +64,29 @@ final class ECGANTests: XCTestCase {
   /// for G and 2·lr for D. Both sides run the same operations in the same order on the same values (the same
   /// kernels, the same power iterations of every spectral norm), so the results are bit-identical.
   func testStepIsTheOfficialObjectiveWithTTUR() throws {
-    let o = tiny(.sgd), context = LocalReplicaContext()
+    var o = tiny(.sgd)
+    o.lambdaCL = 0  // the official objective has no contrastive term
+    try assertStepMatchesOracle(o)
+  }
+
+  /// With λ_CL > 0 the pixel contrast of the projection head C on G's last features joins L_G after the official
+  /// terms, and C is stepped with G at G's learning rate: the oracle adds the same term computed by the loss itself.
+  func testContrastiveTermJoinsTheGeneratorLossAndTrainsTheHead() throws {
+    var o = tiny(.sgd)
+    (o.lambdaCL, o.pixelsPerClass, o.pixelWidth, o.negatives) = (0.5, 4, 8, .batch)
+    try assertStepMatchesOracle(o)
+    let context = LocalReplicaContext()
+    let model = try ready(o, context: context)
+    let losses = try model.trainStep(batch(0), step: 0, context: context)
+    XCTAssertEqual(losses.map(\.name), ["GAN", "GAN_Feat", "CL", "D_Fake", "D_real"])
+    XCTAssertEqual(model.networks.map(\.name), ["G", "D", "C"])
+    // 2 images × 3 classes × ≤ 4 pixels: every anchor meets the other classes' picks of the batch.
+    let negatives = try XCTUnwrap(model.trainingStatistics().first { $0.name == "negatives_per_query" }?.value)
+    XCTAssertTrue(negatives > 0 && negatives <= 16, "\(negatives)")
+  }
+
+  private func assertStepMatchesOracle(_ o: ECGANOptions, file: StaticString = #filePath, line: UInt = #line) throws {
+    let context = LocalReplicaContext()
     let model = try ready(o, context: context)
     let oracle = try ECGAN(o)
     let b = batch(0)
@@ -96,9 +118,14 @@ final class ECGANTests: XCTestCase {
         featureMatching = featureMatching + term * (10 / 2)
       }
     }
-    let lossG = gan + featureMatching
+    var lossG = gan + featureMatching
+    if let contrast = oracle.contrast, let head = oracle.head {
+      lossG = lossG + (try contrast(embeddings: head(out.features), labels: b.fields["label"]!, firstGlobalImage: 0, step: 0,
+                                    context: context)).loss * o.lambdaCL
+    }
     try lossG.backward()
     sgd(g, lr: o.lr / 2)
+    if let head = oracle.head { sgd(head, lr: o.lr / 2) }
     d.zeroGrad()
     // D step on the updated G's fakes.
     let again = try noGrad { try g(seg, context: context) }
@@ -112,9 +139,9 @@ final class ECGANTests: XCTestCase {
     try lossD.backward()
     sgd(d, lr: o.lr * 2)
 
-    for (net, reference) in [(model.g as Module, g as Module), (model.d, d)] {
+    for ((name, net), (_, reference)) in zip(model.networks, oracle.networks) {
       let expected = Dictionary(uniqueKeysWithValues: reference.namedParameters().map { ($0.name, $0.tensor.scalars) })
-      for (name, t) in net.namedParameters() { XCTAssertEqual(t.scalars, expected[name], name) }
+      for (key, t) in net.namedParameters() { XCTAssertEqual(t.scalars, expected[key], "\(name).\(key)", file: file, line: line) }
     }
   }
 
@@ -124,7 +151,7 @@ final class ECGANTests: XCTestCase {
     let before = model.networks.flatMap { net in net.module.namedParameters().map { ("\(net.name).\($0.name)", $0.tensor.copy()) } }
     for step in 0..<2 {
       let losses = try model.trainStep(batch(step), step: step, context: context)
-      XCTAssertEqual(losses.map(\.name), ["GAN", "GAN_Feat", "D_Fake", "D_real"])
+      XCTAssertEqual(losses.map(\.name), ["GAN", "GAN_Feat", "CL", "D_Fake", "D_real"])
       for (name, value) in losses { XCTAssertTrue(value.isFinite, "\(name) = \(value)") }
     }
     let after = model.networks.flatMap { net in net.module.namedParameters().map { ("\(net.name).\($0.name)", $0.tensor.copy()) } }
