@@ -7,8 +7,9 @@ import Tensors
 import Training
 
 /// `i2i bench step`: wall time of whole training steps of a model from the catalog, on one process with
-/// synthetic batches (batch 1, 3 channels, size×size, uniform in [−1, 1), fixed seed). One untimed warm-up step
-/// (it fills the buffer pool and the optimiser state), then `--iters` timed ones.
+/// synthetic batches of the model's fields (batch 1, size×size, fixed seed: images uniform in [−1, 1), label maps
+/// of random classes in 8×8 blocks, edge maps of random 0/1). One untimed warm-up step (it fills the buffer pool
+/// and the optimiser state), then `--iters` timed ones. Other flags are the model's options, as for `i2i train`.
 struct BenchStep: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "step",
@@ -18,10 +19,12 @@ struct BenchStep: ParsableCommand {
   @Option(help: "Image height and width.") var size = 128
   @Option(help: "Generator filters in the first conv layer.") var ngf = 32
   @Option(help: "Discriminator filters in the first conv layer (default: the model's).") var ndf: Int?
-  @Option(name: .customLong("netG"), help: "Generator architecture.") var netG = "resnet_6blocks"
+  @Option(name: .customLong("netG"), help: "Generator architecture (models with --netG; default: the model's).") var netG: String?
   @Option(help: "Compute threads (BLAS and kernels).") var threads: Int = ComputeThreads.count
   @Option(help: "Timed steps (after one warm-up step).") var iters = 5
   @Option(help: "Seed of the weights and the synthetic batches.") var seed: UInt64 = 1
+  /// Further options of the model (`--label-nc 35`, `--num-patches 64`).
+  @Argument(parsing: .allUnrecognized, help: .hidden) var modelArguments: [String] = []
 
   func validate() throws {
     guard iters >= 1 else { throw ValidationError("--iters must be at least 1, got \(iters)") }
@@ -31,12 +34,13 @@ struct BenchStep: ParsableCommand {
 
   func run() throws {
     ComputeThreads.set(threads)
-    let translation = try makeModel()
+    let (translation, fields) = try makeModel()
     let context = LocalReplicaContext()
-    let batches = (0...iters).map(syntheticBatch)
+    let batches = (0...iters).map { syntheticBatch($0, fields: fields) }
     try translation.dataDependentInitialize(batches[0], context: context)
     try translation.prepare(context: context)
-    print("model=\(model) size=\(size) ngf=\(ngf) netG=\(netG) threads=\(threads) batch=1")
+    print("model=\(model) size=\(size) ngf=\(ngf)\(netG.map { " netG=\($0)" } ?? "") threads=\(threads) batch=1"
+            + (modelArguments.isEmpty ? "" : " " + modelArguments.joined(separator: " ")))
 
     var times: [Double] = []
     for (step, batch) in batches.enumerated() {
@@ -67,22 +71,42 @@ struct BenchStep: ParsableCommand {
   }
 
   /// The model as `i2i train` would build it: the model's reference defaults, then these flags.
-  private func makeModel() throws -> any TranslationModel {
+  private func makeModel() throws -> (any TranslationModel, [BatchField]) {
     do {
       var o = try TrainingOptions(model: model)
-      try o.setModelArguments(["--ngf", "\(ngf)", "--netG", netG] + (ndf.map { ["--ndf", "\($0)"] } ?? []))
+      try o.setModelArguments(["--ngf", "\(ngf)"] + (netG.map { ["--netG", $0] } ?? []) + (ndf.map { ["--ndf", "\($0)"] } ?? [])
+                                + modelArguments)
       o.seed = seed
-      return try o.makeModel()
+      return (try o.makeModel(), o.fields)
     } catch let error as OptionError where error.option == "--model" {
       throw ValidationError("bench step: this build's model catalog cannot make '\(model)': \(error.reason)")
     }
   }
 
-  /// Batch `step`: fields A and B, each (1, 3, size, size), uniform in [−1, 1), keyed by (seed, step).
-  private func syntheticBatch(_ step: Int) -> TrainingBatch {
+  /// Batch `step` of `fields`, each (1, C, size, size), keyed by (seed, step): images and exemplars uniform in
+  /// [−1, 1), label and instance maps one random id per 8×8 block, edge maps random 0/1.
+  private func syntheticBatch(_ step: Int, fields: [BatchField]) -> TrainingBatch {
     var rng = RandomStream(seed: seed, key: [0xBE57_57E9, UInt64(step)])
-    let a = Tensor.uniform([1, 3, size, size], low: -1, high: 1, &rng)
-    let b = Tensor.uniform([1, 3, size, size], low: -1, high: 1, &rng)
-    return TrainingBatch(a: a, b: b)
+    var tensors: [String: Tensor] = [:]
+    for field in fields {
+      switch field.kind {
+      case .image(let c), .exemplar(let c):
+        tensors[field.name] = Tensor.uniform([1, c, size, size], low: -1, high: 1, &rng)
+      case .labelMap(let classes, _):
+        tensors[field.name] = blocks(classes, &rng)
+      case .instanceMap:
+        tensors[field.name] = blocks(16, &rng)
+      case .edgeMap:
+        tensors[field.name] = Tensor((0..<size * size).map { _ in rng.nextFloat() < 0.1 ? 1 : 0 }, [1, 1, size, size])
+      }
+    }
+    return TrainingBatch(tensors)
+  }
+
+  /// (1, 1, size, size) ids in 0..<count, one per 8×8 block.
+  private func blocks(_ count: Int, _ rng: inout RandomStream) -> Tensor {
+    let side = (size + 7) / 8
+    let ids = (0..<side * side).map { _ in Float(min(Int(rng.nextFloat() * Float(count)), count - 1)) }
+    return Tensor((0..<size * size).map { ids[($0 / size / 8) * side + ($0 % size) / 8] }, [1, 1, size, size])
   }
 }

@@ -32,6 +32,7 @@ default:
   PatchNCEChecks.run(&checks, context)
   EnCoChecks.run(&checks, context)
   PixelContrastChecks.run(&checks, context)
+  ECGANChecks.run(&checks, context)
   if comm.isRoot { print("\(checks.passed) passed, \(checks.failed) failed") }
   exit(checks.failed == 0 ? 0 : 1)
 }
