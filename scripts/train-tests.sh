@@ -10,8 +10,14 @@ MODELS=${*:-cyclegan}
 [ -x "$BIN" ] || { echo "train-tests: $BIN not built (swift build -c release --product i2i)" >&2; exit 2; }
 . scripts/test-lib.sh
 
-# A small network on 32×32 gray images; every run writes under $work/ck.
+# A small network on 32×32 images; every run writes under $work/ck. The image models read fashion-shoes (gray);
+# ECGAN reads the brain set (label maps → slices, 32×32 crops of the 64×64 slices).
 small() {  # small MODEL
+  if [ "$1" = ecgan ]; then
+    echo --model ecgan --dataroot data/brain --checkpoints-dir "$work/ck" --load-size 64 --crop-size 32 --ngf 8 \
+      --ndf 16 --spade-hidden 16 --pixels-per-class 8 --n-epochs 1 --n-epochs-decay 0 --threads 1 --print-freq 1000
+    return
+  fi
   echo --model "$1" --dataroot data/fashion-shoes --checkpoints-dir "$work/ck" --input-nc 1 --output-nc 1 \
     --load-size 32 --crop-size 32 --ngf 16 --ndf 16 --netG resnet_6blocks --n-epochs 1 --n-epochs-decay 0 \
     --threads 1 --print-freq 1000 $(model_args "$1")
@@ -19,6 +25,8 @@ small() {  # small MODEL
 # Each model takes only its own options: CycleGAN's image pool, the contrastive models' patch count; EnCo's learning
 # rates are --lr-G/--lr-D/--lr-F.
 model_args() { [ "$1" = cyclegan ] || echo --num-patches 32; }
+# The held-out inputs a model translates.
+test_inputs() { [ "$1" = ecgan ] && echo data/brain/test_label || echo data/fashion-shoes/testA; }
 lr_args() { [ "$1" = enco ] && echo --lr-G "$2" --lr-D "$2" --lr-F "$2" || echo --lr "$2"; }
 cursor() { grep -o '"cursorConsumed" : [0-9]*' "$1/state.json" | grep -o '[0-9]*$'; }
 
@@ -69,7 +77,8 @@ for model in $MODELS; do
   # step-level EnCo checks of i2i-mpi-tests compare N ranks with one process from the same weights.
   inspect_extra=""; steps="1 3"
   [ "$model" = enco ] && { inspect_extra="--atol 1e-8"; steps="1"; }
-  equivalence "$model: distributed equivalence (gray, ngf 16)" "$steps" $args
+  label="gray, ngf 16"; [ "$model" = ecgan ] && label="brain label maps, ngf 8"
+  equivalence "$model: distributed equivalence ($label)" "$steps" $args
   [ "$model" = cyclegan ] &&
     equivalence "$model: distributed equivalence (RGB, ngf 8)" "$steps" $args --input-nc 3 --output-nc 3 --ngf 8 --ndf 8
 
@@ -91,8 +100,9 @@ for model in $MODELS; do
   rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "$model: resume on 1 rank from a 2-rank checkpoint" $rc
 
   echo "== $model: translate the test images from the checkpoint"
-  $BIN translate --checkpoint "$work/ck/$model-half" --input data/fashion-shoes/testA --output "$work/tr-$model" >"$work/log" 2>&1 &&
-    [ "$(ls "$work/tr-$model"/*.png | wc -l)" = "$(ls data/fashion-shoes/testA/*.png | wc -l)" ] && [ -f "$work/tr-$model/index.html" ]
+  inputs=$(test_inputs $model)
+  $BIN translate --checkpoint "$work/ck/$model-half" --input $inputs --output "$work/tr-$model" >"$work/log" 2>&1 &&
+    [ "$(ls "$work/tr-$model"/*.png | wc -l)" = "$(ls $inputs/*.png | wc -l)" ] && [ -f "$work/tr-$model/index.html" ]
   rc=$?; [ $rc -eq 0 ] || tail -5 "$work/log"; record "$model: translations of the test set" $rc
 done
 

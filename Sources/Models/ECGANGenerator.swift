@@ -103,6 +103,11 @@ public final class ECGANGenerator: Module {
     convComb2 = Conv2d(shape.labelNC, combined, kernel: 3, padding: 1)
     fc1 = Linear(shape.labelNC, shape.labelNC)
     super.init()
+    // Every block but the last feeds its output to the next block's SPADEs only, which normalise it per channel;
+    // fc's output reaches the outputs only through head_0's SPADEs and its identity shortcut into the next block.
+    // Their biases are cancelled by that structure (see `SPADEResnetBlock`).
+    for (_, block) in self.trunk.dropLast() { block.cancelOutputBiases() }
+    if !self.trunk[0].block.learnedShortcut && shape.spadeNorm == .instance { fc.biasIsCancelled = true }
     registerModule("fc", fc)
     for (name, b) in trunk { registerModule(name, b) }
     for (k, c) in convImage.enumerated() { registerModule("conv_img\(k + 1)", c) }

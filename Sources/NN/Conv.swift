@@ -7,8 +7,10 @@ public final class Conv2d: Module, UnaryLayer, WeightInitializable {
   public let weight: Tensor
   public let bias: Tensor?
   public let stride: Int, padding: Int, groups: Int
-  /// Set by `Sequential` when an instance norm follows: see `Sequential.append`.
-  public internal(set) var biasIsCancelled = false
+  /// Set by `Sequential` when an instance norm follows (see `Sequential.append`), and by networks whose own
+  /// structure normalises the conv's output per channel (SPADE ResBlks): the bias keeps its key and value but is left
+  /// out of the forward pass.
+  public var biasIsCancelled = false
 
   public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
               groups: Int = 1, bias: Bool = true) {

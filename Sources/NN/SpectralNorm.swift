@@ -90,6 +90,8 @@ public final class SpectralNormConv2d: Module, UnaryLayer, WeightInitializable {
   public let bias: Tensor?
   public let normalization: SpectralNormalization
   public let stride: Int, padding: Int
+  /// As `Conv2d.biasIsCancelled`: the bias is left out of the forward pass (a normalisation follows).
+  public var biasIsCancelled = false
 
   public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
     weightOrig = Tensor(uninitialized: [outChannels, inChannels, kernel, kernel]).requiringGrad()
@@ -109,7 +111,7 @@ public final class SpectralNormConv2d: Module, UnaryLayer, WeightInitializable {
   public func normalizedWeight() -> Tensor { normalization(weightOrig, powerIteration: isTraining) }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    conv2d(x, normalizedWeight(), bias, stride: stride, padding: padding)
+    conv2d(x, normalizedWeight(), biasIsCancelled ? nil : bias, stride: stride, padding: padding)
   }
 
   public func initializeWeights(_ scheme: WeightInit, gain: Float, _ rng: inout RandomStream) {

@@ -72,12 +72,14 @@ public func assertForwardInsideKinkMargin(_ y: Tensor, _ f: Fixture, file: Stati
                     file: file, line: line)
 }
 
-/// "<network>.<path>.bias" of every conv whose bias an instance norm cancels (left out of the graph, never updated;
-/// see `Sequential.append`).
+/// "<network>.<path>.bias" of every conv whose bias a normalisation cancels (left out of the graph, never updated;
+/// see `Sequential.append` and `SPADEResnetBlock`).
 public func cancelledBiasNames(_ networks: [(name: String, module: Module)]) -> Set<String> {
   Set(networks.flatMap { net, module in
-    module.namedModules().filter { ($0.module as? Conv2d)?.biasIsCancelled ?? ($0.module as? ConvTranspose2d)?.biasIsCancelled ?? false }
-      .map { "\(net).\($0.name).bias" }
+    module.namedModules().filter {
+      ($0.module as? Conv2d)?.biasIsCancelled ?? ($0.module as? ConvTranspose2d)?.biasIsCancelled
+        ?? ($0.module as? SpectralNormConv2d)?.biasIsCancelled ?? false
+    }.map { "\(net).\($0.name).bias" }
   })
 }
 
