@@ -7,14 +7,14 @@ import Tensors
 /// `i2i eval`: measure translation quality with a classifier trained on images outside the training set.
 struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "eval", abstract: "Measure translation quality (class judged by a classifier, and KID).",
+    commandName: "eval", abstract: "Measure translation quality (class judged by a classifier, KID; L1, PSNR, SSIM against ground truth).",
     discussion: """
       The committed classifier data/classifiers/fashion-shoes.safetensors was made by `i2i eval classifier` with its
       defaults: Fashion-MNIST sneakers and ankle boots (Debian's \(FashionMNIST.package)) without the images that
       data/fashion-shoes holds. Score a translation with, e.g.:
         i2i eval score --images results/fashion-shoes-cyclegan/AtoB --class ankle-boot --real data/fashion-shoes/testB
       """,
-    subcommands: [TrainClassifier.self, Score.self])
+    subcommands: [TrainClassifier.self, Score.self, Paired.self])
 
   struct TrainClassifier: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -94,6 +94,20 @@ struct EvalCommand: ParsableCommand {
       print(line)
       print("eval: judged=\(String(format: "%.4f", score.judgedFraction)) kid1e3="
             + (score.kid.map { String(format: "%.4f", $0 * 1000) } ?? "none"))
+    }
+  }
+
+  struct Paired: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Score translations against ground truth of the same names: L1, PSNR and SSIM (Wang et al. 2004).")
+
+    @Option(help: "Folder of translated images.") var images: String
+    @Option(help: "Folder of the ground-truth images, the same file names.") var real: String
+
+    func run() throws {
+      let (s, n) = try PairedMetrics.folders(images, reference: real)
+      print(String(format: "%@ against %@: %d images, L1 %.4f, PSNR %.2f dB, SSIM %.4f", images, real, n, s.l1, s.psnr, s.ssim))
+      print(String(format: "eval: l1=%.5f psnr=%.3f ssim=%.5f", s.l1, s.psnr, s.ssim))
     }
   }
 }
