@@ -7,8 +7,9 @@ BIN      = .build/release/i2i
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # forward-signals.sh passes a Ctrl-C or SIGTERM on to the ranks as USR1, which mpirun forwards (its own SIGTERM
-# handling kills the ranks within 2 s), so every rank finishes its step and writes a checkpoint.
-MPIRUN   = cluster/forward-signals.sh mpirun --oversubscribe --bind-to none --timeout 300
+# handling kills the ranks within 2 s), so every rank finishes its step and writes a checkpoint. The timeout ends a
+# hung job (20 minutes: make run takes about 4 on an idle 2-core machine, and twice that on a busy one).
+MPIRUN   = cluster/forward-signals.sh mpirun --oversubscribe --bind-to none --timeout 1200
 # OpenBLAS kernels the numeric unit tests also run under, besides the host's own: Haswell (AVX2, as on hosts without
 # AVX-512) everywhere, SkylakeX where the CPU has AVX-512. Another kernel sums in another order, so a test that holds
 # only for one rounding fails on every machine.
