@@ -18,7 +18,8 @@ Tensors (metadata `cases` is a JSON list describing each transform case):
 """
 import argparse, json, os, random, subprocess, sys
 import torch
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 IMAGES = {'gray': os.path.join(ROOT, 'data/fashion-shoes/trainA/train_00006.png'),
@@ -137,15 +138,9 @@ def main():
     import PIL
     meta = {'cases': json.dumps(cases), 'repository': 'taesungp/contrastive-unpaired-translation', 'commit': commit,
             'torch': torch.__version__, 'pillow': PIL.__version__, 'script': 'scripts/make_data_parity.py'}
-    save_file(tensors, a.out, metadata=meta)
-    os.chmod(a.out, 0o644)
-    index_path = os.path.join(os.path.dirname(a.out), 'INDEX.json')
-    index = json.load(open(index_path))
-    index[os.path.basename(a.out).removesuffix('.safetensors')] = {
-        'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
+    name = os.path.basename(a.out).removesuffix('.safetensors')
+    _, entry = fixture_index.save_fixture(os.path.dirname(a.out), name, tensors, meta)
+    fixture_index.update_index(os.path.dirname(a.out), {name: entry})
     print(a.out, len(tensors), 'tensors')
 
 

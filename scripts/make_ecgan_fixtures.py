@@ -35,7 +35,8 @@ also keeps the hinge inputs 1 -+ D and the feature-matching differences fake - r
 import argparse, copy, json, math, os, pickle, sys, types
 from argparse import Namespace
 import torch, torch.nn as nn, torch.nn.functional as F
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 MARGIN = 1e-3
 LOSS_MARGIN = 1e-4
@@ -481,11 +482,9 @@ def make(O, name, out, seed):
                                 'made by scripts/make_ecgan_fixtures.py',
             'reference': f'Ha0Tang/ECGAN@{COMMIT} models/networks', 'seed': str(seed), 'torch': torch.__version__,
             **extra}
-    path = os.path.join(out, name + '.safetensors')
-    save_file(tensors, path, metadata=meta)
-    os.chmod(path, 0o644)
+    path, entry = fixture_index.save_fixture(out, name, tensors, meta)
     print(f'  {len(tensors)} tensors, {os.path.getsize(path) / 1e6:.1f} MB')
-    return meta, {k: list(v.shape) for k, v in sorted(tensors.items())}
+    return meta, entry['tensors']
 
 
 def main():
@@ -498,16 +497,13 @@ def main():
     torch.set_num_threads(1)
     O = import_official(a.repo)
     check_copy_is_official(O)
-    index_path = os.path.join(a.out, 'INDEX.json')
-    index = json.load(open(index_path)) if os.path.exists(index_path) else {}
+    index = {}
     for i, name in enumerate(FIXTURES):
         if a.only and name not in a.only:
             continue
         meta, shapes = make(O, name, a.out, a.seed + i)
         index[name] = {'meta': meta, 'tensors': shapes}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
+    fixture_index.update_index(a.out, index)
 
 
 if __name__ == '__main__':

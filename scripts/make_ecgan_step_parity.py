@@ -39,7 +39,8 @@ from argparse import Namespace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 MARGIN = 1e-6
 STEPS = 2
@@ -181,18 +182,9 @@ def main():
             'kink_margin': f'{margin:.6g}', 'torch': torch.__version__, 'repository': f'Ha0Tang/ECGAN {commit}',
             'batch': ', '.join(data_batch['names']) + f' of data/brain/train_*, centre {CROP}x{CROP}',
             'note': 'made by scripts/make_ecgan_step_parity.py; init.* weights, step<k>.* after the official G and D steps'}
-    tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
-    name = 'step_parity_ecgan'
-    path = os.path.join(a.out, name + '.safetensors')
-    save_file(tensors, path, metadata=meta)
-    os.chmod(path, 0o644)
-    index_path = os.path.join(a.out, 'INDEX.json')
-    index = json.load(open(index_path))
-    index[name] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
-    print(f'wrote {path}: {len(tensors)} tensors, kink margin {margin:.3g}')
+    path, entry = fixture_index.save_fixture(a.out, 'step_parity_ecgan', record, meta)
+    fixture_index.update_index(a.out, {'step_parity_ecgan': entry})
+    print(f'wrote {path}: {len(record)} tensors, kink margin {margin:.3g}')
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ binomial filters as buffers `filt`). Weights and biases are drawn from normal(0,
 """
 import argparse, json, math, os, sys
 import torch, torch.nn as nn, torch.nn.functional as F
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 MARGIN = 1e-3      # every activation input at least MARGIN * rms(that tensor) from its kink
 INIT_STD = 0.02
@@ -233,10 +234,8 @@ def make(name, out, seed):
             'kink_margin_note': 'smallest |ReLU/LeakyReLU input| / RMS of that input tensor over every activation; '
                                 'made by scripts/make_network_fixtures.py',
             'seed': str(seed), 'torch': torch.__version__}
-    path = os.path.join(out, name + '.safetensors')
-    save_file(tensors, path, metadata=meta)
-    os.chmod(path, 0o644)
-    return meta, {k: list(v.shape) for k, v in sorted(tensors.items())}
+    path, entry = fixture_index.save_fixture(out, name, tensors, meta)
+    return meta, entry['tensors']
 
 
 def main():
@@ -246,14 +245,11 @@ def main():
     p.add_argument('--seed', type=int, default=11)
     a = p.parse_args()
     torch.set_num_threads(1)
-    index_path = os.path.join(a.out, 'INDEX.json')
-    index = json.load(open(index_path)) if os.path.exists(index_path) else {}
+    index = {}
     for i, name in enumerate(a.only or FIXTURES):
         meta, shapes = make(name, a.out, a.seed + i)
         index[name] = {'meta': meta, 'tensors': shapes}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
+    fixture_index.update_index(a.out, index)
 
 
 if __name__ == '__main__':

@@ -31,7 +31,8 @@ the initial weights again (another torch seed) until it is at least MARGIN; the 
 import argparse, json, os, subprocess, sys
 import numpy as np
 import torch
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 MARGIN = 1e-5
 STEPS = 3
@@ -201,18 +202,10 @@ def main():
             'kink_margin': f'{margin:.6g}', 'torch': torch.__version__,
             'repository': f'{a.repository or REPOSITORY.get(a.model, REPOSITORY["cut"])} {commit}',
             'note': 'made by scripts/make_step_parity.py; init.* weights, step<k>.* after the official optimize_parameters'}
-    tensors = {k: v.detach().contiguous().float() for k, v in record.items()}
     name = a.name or f'step_parity_{a.model}'
-    path = os.path.join(a.out, name + '.safetensors')
-    save_file(tensors, path, metadata=meta)
-    os.chmod(path, 0o644)
-    index_path = os.path.join(a.out, 'INDEX.json')
-    index = json.load(open(index_path))
-    index[name] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
-    print(f'wrote {path}: {len(tensors)} tensors, kink margin {margin:.3g}')
+    path, entry = fixture_index.save_fixture(a.out, name, record, meta)
+    fixture_index.update_index(a.out, {name: entry})
+    print(f'wrote {path}: {len(record)} tensors, kink margin {margin:.3g}')
 
 
 if __name__ == '__main__':

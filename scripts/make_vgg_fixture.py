@@ -20,7 +20,8 @@ import argparse, json, math, os, sys
 import numpy as np
 import torch, torch.nn.functional as F
 import torchvision
-from safetensors.torch import save_file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_index
 
 MARGIN = 1e-6
 
@@ -88,15 +89,9 @@ def main():
     tensors = {'x': x.detach(), 'y': y, 'loss': loss.detach().reshape(1), 'gx': x.grad}
     meta = {'kink_margin': f'{margin[0]:.6g}', 'seed': str(seed), 'torch': torch.__version__,
             'repository': 'Ha0Tang/ECGAN 984be01', 'note': 'made by scripts/make_vgg_fixture.py; closed-form conv weights'}
-    path = os.path.join(a.out, 'vgg_perceptual_loss.safetensors')
-    save_file({k: v.contiguous().float() for k, v in tensors.items()}, path, metadata=meta)
-    index_path = os.path.join(a.out, 'INDEX.json')
-    index = json.load(open(index_path))
-    index['vgg_perceptual_loss'] = {'meta': meta, 'tensors': {k: list(v.shape) for k, v in sorted(tensors.items())}}
-    with open(index_path, 'w') as f:
-        json.dump(dict(sorted(index.items())), f, indent=1)
-        f.write('\n')
-    print(f'wrote {path}: loss {float(loss):.6g}')
+    path, entry = fixture_index.save_fixture(a.out, 'vgg_perceptual_loss', tensors, meta)
+    fixture_index.update_index(a.out, {'vgg_perceptual_loss': entry})
+    print(f'wrote {path}: loss {float(loss.detach()):.6g}')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,3 @@
-import CImageShim
-
 /// An IDX array (the MNIST / Fashion-MNIST format): a big-endian header — two zero bytes, a type byte (0x08 =
 /// unsigned byte), the number of dimensions, then each dimension as a UInt32 — followed by the raw values.
 public struct IDXArray: Sendable {
@@ -8,15 +6,7 @@ public struct IDXArray: Sendable {
 
   /// Reads a gzip-compressed IDX file of unsigned bytes.
   public init(gzipFile path: String) throws {
-    var pointer: UnsafeMutablePointer<UInt8>? = nil
-    var size = 0
-    var message = [CChar](repeating: 0, count: 256)
-    guard i2i_gunzip_file(path, &pointer, &size, &message, message.count) == 0, let pointer else {
-      let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-      throw DataError.badImage(path: path, reason: text)
-    }
-    defer { i2i_free(pointer) }
-    try self.init(bytes: Array(UnsafeBufferPointer(start: pointer, count: size)), name: path)
+    try self.init(bytes: try Gzip.decompress(file: path), name: path)
   }
 
   public init(bytes: [UInt8], name: String) throws {
