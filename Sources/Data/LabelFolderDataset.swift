@@ -101,7 +101,7 @@ public struct LabelFolderDataset: ImageDataset {
 
   public func sample(_ slot: SampleSlot, seed: UInt64) throws -> Sample {
     let example = examples[slot.index]
-    let labelMap = labelIds.apply(to: try ImageFile.loadIds(example.label))
+    let labelMap = dontCareAsField(labelIds.apply(to: try ImageFile.loadIds(example.label)))
     try checkClassIds(labelMap, path: example.label)
     let stored = try ImageFile.read(example.image), channels = image.kind.channels
     var loaded = [Sample.Field(image: labelMap, path: example.label, kind: .labelMap),
@@ -134,6 +134,13 @@ public struct LabelFolderDataset: ImageDataset {
                                    got: loaded.sizeDescription)
     }
     return Sample.Field(image: loaded, path: path, kind: kind)
+  }
+
+  /// The stored don't-care id 255 as the field's don't-care id, when that is another (the reference's
+  /// `label[label == 255] = label_nc`, so that a field of N classes with don't-care N reads files that mark it 255).
+  func dontCareAsField(_ map: Image) -> Image {
+    guard case .labelMap(_, let dontCare?) = label.kind, dontCare != 255, map.ids.contains(255) else { return map }
+    return Image(ids: map.ids.map { $0 == 255 ? dontCare : $0 }, width: map.width, height: map.height)
   }
 
   /// Throws for the first pixel (row by row) whose id is not in 0..<classes and is not the don't-care id.

@@ -96,3 +96,15 @@ func writeBytes(_ bytes: [UInt8], _ folder: String, _ name: String) throws -> St
   try Data(bytes).write(to: URL(fileURLWithPath: path))
   return path
 }
+
+/// Writes `bytes` at `path`, gzip-compressed with the system's gzip, as the Debian and nilearn files are made (the
+/// file becomes `path.gz`).
+func writeGzip(_ bytes: [UInt8], _ path: String) throws {
+  try Data(bytes).write(to: URL(fileURLWithPath: path))
+  let gzip = Process()
+  gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+  gzip.arguments = ["-n", "-f", path]
+  try gzip.run()
+  gzip.waitUntilExit()
+  XCTAssertEqual(gzip.terminationStatus, 0)
+}

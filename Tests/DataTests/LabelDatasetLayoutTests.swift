@@ -150,6 +150,22 @@ final class LabelDatasetLayoutTests: XCTestCase {
     }
   }
 
+  /// A field of 3 classes with don't-care 3 (ECGAN's `--label-nc 3 --contain-dontcare-label`) reads files that mark
+  /// don't care 255, as the reference remaps them; any other id ≥ 3 is still an error naming the file.
+  func testStoredDontCare255BecomesTheFieldsDontCareID() throws {
+    let root = try temporaryFolder(self)
+    // 4×4 (a multiple of 4, which `.none` keeps as it is).
+    let stored = [0, 255, 2, 1, 1, 2, 255, 0, 0, 0, 1, 1, 2, 2, 255, 255]
+    try writeImage(Image(ids: stored, width: 4, height: 4), root + "/train_label", "a.png")
+    try writeImage(testImage(width: 4, height: 4, channels: 3), root + "/train_img", "a.png")
+    let label = BatchField("label", .labelMap(classes: 3, dontCare: 3))
+    let set = try LabelFolderLayout.make(DatasetRequest(root: root, fields: [label, imageField], transform: fixed))
+    let sample = try set.sample(SampleSlot(epoch: 0, position: 0, index: 0), seed: 1)
+    XCTAssertEqual(sample.fields["label"]?.image.ids, stored.map { $0 == 255 ? 3 : $0 })
+    let bad = try writeImage(Image(ids: stored.map { $0 == 255 ? 254 : $0 }, width: 4, height: 4), root + "/train_label", "a.png")
+    assertNamedError(bad, containing: "class id 254") { _ = try set.sample(SampleSlot(epoch: 0, position: 0, index: 0), seed: 1) }
+  }
+
   // MARK: ADE20K
 
   func testADE20KShiftsEveryIdAndReadsTheReleaseFolders() throws {

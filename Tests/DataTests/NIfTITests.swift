@@ -29,16 +29,6 @@ func packed(_ values: [Int64], _ count: Int, bigEndian: Bool = false) -> [UInt8]
   values.flatMap { v in (0..<count).map { i in UInt8(truncatingIfNeeded: v >> (8 * (bigEndian ? count - 1 - i : i))) } }
 }
 
-/// Writes `bytes` at `path`, gzip-compressed with the system's gzip (the file becomes `path.gz`).
-func writeGzip(_ bytes: [UInt8], _ path: String) throws {
-  try Data(bytes).write(to: URL(fileURLWithPath: path))
-  let gzip = Process()
-  gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-  gzip.arguments = ["-n", "-f", path]
-  try gzip.run()
-  gzip.waitUntilExit()
-  XCTAssertEqual(gzip.terminationStatus, 0)
-}
 
 final class NIfTITests: XCTestCase {
   func testUInt8VoxelsAreXFastestWithHeaderFields() throws {

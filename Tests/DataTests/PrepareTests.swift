@@ -9,16 +9,6 @@ final class PrepareTests: XCTestCase {
     return bytes + values
   }
 
-  /// Writes `bytes` gzip-compressed at `path` (with the system's gzip, as the Debian files are made).
-  private func writeGzip(_ bytes: [UInt8], _ path: String) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-    let gzip = Process()
-    gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    gzip.arguments = ["-n", "-f", path]
-    try gzip.run()
-    gzip.waitUntilExit()
-    XCTAssertEqual(gzip.terminationStatus, 0)
-  }
 
   func testIDXParsing() throws {
     let array = try IDXArray(bytes: idx([2, 3], [1, 2, 3, 4, 5, 6]), name: "a.idx")
