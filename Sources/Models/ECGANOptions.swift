@@ -96,7 +96,7 @@ public struct ECGANOptions: ModelOptions {
     OptionHelp("numD", flag: "num-D", "Discriminator scales."),
     OptionHelp("spectralD", flag: "spectral-D", "Spectral norm on the discriminator's convs."),
     OptionHelp("lambdaFeat", "Weight of discriminator feature matching."),
-    OptionHelp("noGanFeatLoss", "No discriminator feature matching."),
+    OptionHelp("noGanFeatLoss", flag: "no-ganFeat-loss", "No discriminator feature matching."),
     OptionHelp("lambdaVGG", flag: "lambda-vgg", "Weight of the VGG19 perceptual loss."),
     OptionHelp("vggWeights", flag: "vgg-weights", "torchvision VGG19 features as safetensors (scripts/convert_vgg19.py); without it the perceptual loss is off."),
     OptionHelp("noVggLoss", flag: "no-vgg-loss", "No VGG19 perceptual loss."),

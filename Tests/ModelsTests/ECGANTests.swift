@@ -201,6 +201,11 @@ final class ECGANTests: XCTestCase {
       XCTAssertTrue("\(error)".contains("--spade-norm"), "\(error)")
     }
     XCTAssertThrowsError(try ECGANDescriptor.parseOptions(["--head-channels", "4,4"], name: "ecgan").validate())
+    // The reference's spellings.
+    let reference = try XCTUnwrap(ECGANDescriptor.parseOptions(["--no_ganFeat_loss", "--lambda_vgg", "5", "--n_layers_D", "4",
+                                                                "--no_TTUR", "--label_nc", "35"], name: "ecgan") as? ECGANOptions)
+    XCTAssertTrue(reference.noGanFeatLoss && reference.noTTUR)
+    XCTAssertEqual([reference.lambdaVGG, Float(reference.nLayersD), Float(reference.labelNC)], [5, 4, 35])
     XCTAssertThrowsError(try ECGAN({ var o = tiny(); o.vggWeights = "/nonexistent/vgg19.safetensors"; return o }())) { error in
       XCTAssertTrue("\(error)".contains("--vgg-weights") && "\(error)".contains("/nonexistent/vgg19.safetensors"), "\(error)")
     }
