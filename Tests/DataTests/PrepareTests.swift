@@ -42,6 +42,29 @@ final class PrepareTests: XCTestCase {
     return (source, pixels)
   }
 
+  /// fashion-labels: per class and split the first images, each as a label map (0 background, class + 1 where the
+  /// pixel is ≥ the threshold) and the image, named alike; a second run into the same folder is refused.
+  func testFashionLabelsWriteSilhouettesByClass() throws {
+    let (source, pixels) = try syntheticFashionSource()
+    let out = try temporaryFolder(self) + "/labels"
+    var options = FashionLabels.Options()
+    (options.source, options.trainPerClass, options.testPerClass, options.threshold) = (source, 2, 1, 100)
+    let counts = try FashionLabels.prepare(out: out, options: options)
+    // Training labels 7 9 7 0 9 7: two per class at most → indices 0 1 2 3 4; test 9 7 → both.
+    XCTAssertEqual(counts, ["train_label": 5, "train_img": 5, "test_label": 2, "test_img": 2])
+    let label = try ImageFile.loadIds(out + "/train_label/train_00001.png")
+    let image = try ImageFile.load(out + "/train_img/train_00001.png", channels: 1)
+    XCTAssertEqual(label.width, 32)
+    // Image 1 is an ankle boot (label 9): id 10 on its silhouette, 0 elsewhere (the canvas border too).
+    let original = Array(pixels[784..<1568])
+    XCTAssertEqual(label.ids[2 * 32 + 2], original[0] >= 100 ? 10 : 0)
+    XCTAssertEqual(Set(label.ids), [0, 10])
+    XCTAssertEqual(zip(label.ids, image.pixels).filter { ($0 == 10) != ($1 >= 100) }.count, 0)
+    XCTAssertThrowsError(try FashionLabels.prepare(out: out, options: options)) { error in
+      XCTAssertTrue("\(error)".contains("already holds"), "\(error)")
+    }
+  }
+
   /// `examples` skips and limits per class, in file order (the evaluation classifier trains on what the
   /// embedded set leaves out this way).
   func testFashionExamplesSkipAndLimitPerClass() throws {
