@@ -111,17 +111,18 @@ class KinkMeter:
         F.leaky_relu, F.relu = self.leaky, self.relu
 
 
-def run(repo, seed, data_batch):
+def official_trainer(repo, options, crop, seed):
+    """The official Pix2PixTrainer (its Pix2PixModel, losses and TTUR optimisers) with the trunk-length generator
+    copy at `options`' sizes, initialised by the official init_weights."""
     fixtures = load_script('make_ecgan_fixtures')
     O = fixtures.import_official(repo)
-    from models.pix2pix_model import Pix2PixModel
     from trainers.pix2pix_trainer import Pix2PixTrainer
     from models.networks.base_network import BaseNetwork
-    o = Namespace(**OPTIONS)
+    o = Namespace(**options)
     semantic_nc = o.label_nc + (1 if o.contain_dontcare_label else 0) + (0 if o.no_instance else 1)
-    # The official Pix2PixModel builds its 7-ResBlk SPADEGenerator at ngf 1 (cheap), then takes the mini copy.
-    opt = Namespace(**OPTIONS, semantic_nc=semantic_nc, output_nc=3, gpu_ids=[], isTrain=True, use_vae=False,
-                    continue_train=False, netG='spade', num_upsampling_layers='normal', crop_size=CROP,
+    # The official Pix2PixModel builds its 7-ResBlk SPADEGenerator at ngf 1 (cheap), then takes the copy.
+    opt = Namespace(**options, semantic_nc=semantic_nc, output_nc=3, gpu_ids=[], isTrain=True, use_vae=False,
+                    continue_train=False, netG='spade', num_upsampling_layers='normal', crop_size=crop,
                     aspect_ratio=1.0, z_dim=256, checkpoints_dir='/tmp', name='ecgan-parity')
     torch.manual_seed(seed)
     official_ngf, opt.ngf = opt.ngf, 1
@@ -135,6 +136,12 @@ def run(repo, seed, data_batch):
     model.netG = MiniGenerator(O, opt, ngf=opt.ngf, up_blocks=o.up_blocks, middle=False)
     BaseNetwork.init_weights(model.netG, opt.init_type, opt.init_variance)
     trainer.optimizer_G, trainer.optimizer_D = model.create_optimizers(opt)
+    return trainer
+
+
+def run(repo, seed, data_batch):
+    trainer = official_trainer(repo, OPTIONS, CROP, seed)
+    model = trainer.pix2pix_model
     nets = {'G': model.netG, 'D': model.netD}
     data = {'label': data_batch['label'], 'image': data_batch['image'], 'instance': torch.zeros(1),
             'edge': data_batch['edge'].expand(-1, 3, -1, -1) * 2 - 1}
