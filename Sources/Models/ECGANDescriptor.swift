@@ -9,8 +9,10 @@ public enum ECGANDescriptor: ModelDescriptor {
 
   public static func defaults(for name: String) -> ECGANOptions { ECGANOptions() }
 
-  /// The official code's `--niter 50 --niter_decay 0`.
-  public static func schedule(for name: String) -> ScheduleDefaults { ScheduleDefaults(nEpochs: 50, nEpochsDecay: 0) }
+  /// The official code's `--niter 50 --niter_decay 0`, decayed (with `--n-epochs-decay`) as its trainer does.
+  public static func schedule(for name: String) -> ScheduleDefaults {
+    ScheduleDefaults(nEpochs: 50, nEpochsDecay: 0, lrPolicy: "spade")
+  }
 
   /// The label map (classes, and don't care as the id after them), the image (RGB, as the reference reads it), the
   /// real edges, and the instance map unless `--no-instance`.

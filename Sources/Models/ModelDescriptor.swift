@@ -14,7 +14,7 @@ public protocol ModelDescriptor {
   static var summary: String { get }
   /// The reference defaults of the model called `name` (one of `names`).
   static func defaults(for name: String) -> Options
-  /// The reference's schedule for `name`: n_epochs, n_epochs_decay and warm-up epochs.
+  /// The reference's schedule for `name`: n_epochs, n_epochs_decay, warm-up epochs and the decay rule.
   static func schedule(for name: String) -> ScheduleDefaults
   /// After the command line: defaults that depend on other options (EnCo's `--nce-layers` for resnet_6blocks);
   /// `given` holds the keys the user set. Default: nothing.
@@ -41,8 +41,10 @@ public struct ScheduleDefaults: Sendable {
   public var nEpochs: Int
   public var nEpochsDecay: Int
   public var warmupEpochs: Int
-  public init(nEpochs: Int = 100, nEpochsDecay: Int = 100, warmupEpochs: Int = 0) {
-    (self.nEpochs, self.nEpochsDecay, self.warmupEpochs) = (nEpochs, nEpochsDecay, warmupEpochs)
+  /// The `--lr-policy` its repository decays with ("linear": CycleGAN/CUT's; "spade": SPADE/ECGAN's).
+  public var lrPolicy: String
+  public init(nEpochs: Int = 100, nEpochsDecay: Int = 100, warmupEpochs: Int = 0, lrPolicy: String = "linear") {
+    (self.nEpochs, self.nEpochsDecay, self.warmupEpochs, self.lrPolicy) = (nEpochs, nEpochsDecay, warmupEpochs, lrPolicy)
   }
 }
 

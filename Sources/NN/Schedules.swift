@@ -9,6 +9,11 @@ public enum LearningRatePolicy: Equatable {
   /// CycleGAN/CUT `linear`: m(k) = 1 − max(0, k + epochCount − nEpochs) / (nEpochsDecay + 1); with EnCo's warm-up,
   /// m(k) = (k + epochCount) / warmupEpochs for k < warmupEpochs.
   case linear(nEpochs: Int, nEpochsDecay: Int, epochCount: Int = 1, warmupEpochs: Int = 0)
+  /// SPADE/ECGAN's `update_learning_rate` (pix2pix_trainer.py): after each epoch past `nEpochs` the lr drops by
+  /// base/nEpochsDecay, so the epoch numbered e = k + epochCount runs at
+  /// m(k) = 1 − max(0, e − 1 − nEpochs) / nEpochsDecay, and the last epoch at base/nEpochsDecay (no decay when
+  /// nEpochsDecay is 0).
+  case linearAfterEpoch(nEpochs: Int, nEpochsDecay: Int, epochCount: Int = 1)
   /// StepLR: lr = base · gamma^⌊k / every⌋
   case step(every: Int, gamma: Float = 0.1)
   /// CosineAnnealingLR: lr = ηmin + (base − ηmin) · (1 + cos(π k / tMax)) / 2 (tMax = n_epochs in CycleGAN)
@@ -22,6 +27,9 @@ public enum LearningRatePolicy: Equatable {
     case let .linear(nEpochs, nEpochsDecay, epochCount, warmup):
       if k < warmup { return base * Float(k + epochCount) / Float(warmup) }
       return base * (1 - Float(max(0, k + epochCount - nEpochs)) / Float(nEpochsDecay + 1))
+    case let .linearAfterEpoch(nEpochs, nEpochsDecay, epochCount):
+      guard nEpochsDecay > 0 else { return base }
+      return base * (1 - Float(max(0, k + epochCount - 1 - nEpochs)) / Float(nEpochsDecay))
     case let .step(every, gamma):
       return base * powf(gamma, Float(k / every))
     case let .cosine(tMax, etaMin):

@@ -22,6 +22,7 @@ public struct TrainingOptions: Codable, @unchecked Sendable {
     run = RunOptions()
     let schedule = descriptor.schedule(for: model)
     (run.nEpochs, run.nEpochsDecay, run.warmupEpochs) = (schedule.nEpochs, schedule.nEpochsDecay, schedule.warmupEpochs)
+    run.lrPolicy = schedule.lrPolicy
     run.datasetMode = descriptor.dataPolicy.datasetMode
   }
 
@@ -79,15 +80,17 @@ public struct TrainingOptions: Codable, @unchecked Sendable {
     if !modelOptions.notes.isEmpty { try c.encode(modelOptions.notes, forKey: Key("notes")) }
   }
 
-  /// `--lr-policy` with this run's schedule (warm-up and linear decay per epoch, step, cosine, or constant).
+  /// `--lr-policy` with this run's schedule (warm-up and linear decay per epoch, SPADE's linear decay, step, cosine,
+  /// or constant).
   public func learningRatePolicy() throws -> LearningRatePolicy {
     switch run.lrPolicy {
     case "linear": return .linear(nEpochs: run.nEpochs, nEpochsDecay: run.nEpochsDecay, epochCount: run.epochCount,
                                   warmupEpochs: run.warmupEpochs)
+    case "spade": return .linearAfterEpoch(nEpochs: run.nEpochs, nEpochsDecay: run.nEpochsDecay, epochCount: run.epochCount)
     case "step": return .step(every: max(run.lrDecayIters, 1))
     case "cosine": return .cosine(tMax: max(run.nEpochs, 1))
     case "constant": return .constant
-    default: throw OptionError.unknownValue(run.lrPolicy, for: "--lr-policy", expected: ["linear", "step", "cosine", "constant"])
+    default: throw OptionError.unknownValue(run.lrPolicy, for: "--lr-policy", expected: ["linear", "spade", "step", "cosine", "constant"])
     }
   }
 

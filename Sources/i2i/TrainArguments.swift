@@ -25,7 +25,7 @@ struct TrainArguments: ParsableArguments {
   @Option(name: .both("n-epochs"), help: "Epochs at the initial learning rate (default: the model's reference).") var nEpochs: Int?
   @Option(name: .both("n-epochs-decay"), help: "Epochs of linear decay to zero (default: the model's reference).") var nEpochsDecay: Int?
   @Option(name: .both("epoch-count")) var epochCount: Int?
-  @Option(name: .both("lr-policy"), help: "linear, step, cosine or constant.") var lrPolicy: String?
+  @Option(name: .both("lr-policy"), help: "linear (CycleGAN/CUT's decay), spade (SPADE/ECGAN's: down by lr/n-epochs-decay after each decay epoch, to 0 after the last), step, cosine or constant (default: the model's).") var lrPolicy: String?
   @Option(name: .both("lr-decay-iters")) var lrDecayIters: Int?
   @Option(name: .both("warmup-epochs"), help: "Epochs of linear lr warm-up (default: the model's reference, EnCo 20).") var warmupEpochs: Int?
   @Option(name: .both("print-freq"), help: "Log every this many images.") var printFreq: Int?

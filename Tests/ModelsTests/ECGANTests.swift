@@ -193,6 +193,7 @@ final class ECGANTests: XCTestCase {
     XCTAssertEqual(o.learningRates.g, 1e-4)
     XCTAssertEqual(o.learningRates.d, 4e-4)
     XCTAssertEqual(ECGANDescriptor.schedule(for: "ecgan").nEpochs, 50)
+    XCTAssertEqual(ECGANDescriptor.schedule(for: "ecgan").lrPolicy, "spade")
     XCTAssertEqual(ECGANDescriptor.dataPolicy.datasetMode, "label_folders")
     XCTAssertThrowsError(try ECGANDescriptor.checkInputSize(ECGANOptions(), cropSize: 36, cropped: true)) { error in
       XCTAssertTrue("\(error)".contains("--crop-size"), "\(error)")

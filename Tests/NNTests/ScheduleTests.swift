@@ -21,6 +21,20 @@ final class ScheduleTests: XCTestCase {
     assertRates(rates(.linear(nEpochs: 3, nEpochsDecay: 2, epochCount: 4), epochs: 2), [2.0 / 3, 1.0 / 3])
   }
 
+  /// SPADE/ECGAN's trainer, written out for niter 3, niter_decay 2: update_learning_rate(epoch) after each epoch,
+  /// new_lr = old_lr − lr/2 once epoch > 3, so epochs 1…4 run at lr and epoch 5 at lr/2 (after epoch 5, lr 0).
+  func testSPADEDecayDropsAfterEachDecayEpoch() {
+    var lr: Float = 1, expected: [Float] = []
+    for epoch in 1...5 {
+      expected.append(lr)
+      if epoch > 3 { lr -= 1.0 / 2 }
+    }
+    assertRates(rates(.linearAfterEpoch(nEpochs: 3, nEpochsDecay: 2), epochs: 5), expected)
+    XCTAssertEqual(expected, [1, 1, 1, 1, 0.5])
+    assertRates(rates(.linearAfterEpoch(nEpochs: 3, nEpochsDecay: 2, epochCount: 5), epochs: 1), [0.5])
+    assertRates(rates(.linearAfterEpoch(nEpochs: 50, nEpochsDecay: 0), epochs: 3), [1, 1, 1])
+  }
+
   func testWarmUpThenLinear() {
     assertRates(rates(.linear(nEpochs: 4, nEpochsDecay: 3, warmupEpochs: 2), epochs: 7),
                 [0.5, 1, 1, 1, 0.75, 0.5, 0.25])

@@ -16,6 +16,17 @@ final class ModelCatalogTests: XCTestCase {
     return o
   }
 
+  /// Each model decays its lr as its repository does: CycleGAN/CUT's linear rule, SPADE/ECGAN's after-epoch drop.
+  func testTheLearningRatePolicyIsTheModelsUnlessGiven() throws {
+    var ecgan = try TrainingOptions(model: "ecgan")
+    ecgan.nEpochsDecay = 10
+    XCTAssertEqual(try ecgan.learningRatePolicy(), .linearAfterEpoch(nEpochs: 50, nEpochsDecay: 10, epochCount: 1))
+    XCTAssertEqual(try TrainingOptions(model: "cyclegan").learningRatePolicy(),
+                   .linear(nEpochs: 100, nEpochsDecay: 100, epochCount: 1, warmupEpochs: 0))
+    ecgan.lrPolicy = "linear"
+    XCTAssertEqual(try ecgan.learningRatePolicy(), .linear(nEpochs: 50, nEpochsDecay: 10, epochCount: 1, warmupEpochs: 0))
+  }
+
   func testCUTAndFastCUTGetTheirReferenceDefaults() throws {
     let cutOptions = try options("cut")
     XCTAssertEqual([cutOptions.nEpochs, cutOptions.nEpochsDecay], [200, 200])
