@@ -9,12 +9,15 @@ import Tensors
 ///
 ///     L_G = Σ_(f, r, w) w·[ hinge_G(D(S, f)) + FM_λfm(D(S, f), D(S, r)) + λ_vgg·VGG(f, r) ]
 ///     L_D = Σ_(f, r, w) w·[ hinge_D(D(S, f.detach()), fake) + hinge_D(D(S, r), real) ]
-///     over (f, r, w) = (I′, I, 1), (I′_e, I_e, 1), (I″, I, 2)
+///     over (f, r, w) = (I′, I, 1), (I″, I, 2), (I′_e, I_e, 1)
 ///
-/// (the VGG term only with `--vgg-weights`). A step is the reference's: the G step, then the D step on fakes the
-/// updated G makes again (without gradient). Optimisers and replica groups "G" and "D": Adam with TTUR, G at lr/2
-/// and D at 2·lr, β (0, 0.9). Batch fields: "label" (class ids), "image", "edge" (I_e in [0, 1]) and, without
-/// `--no-instance`, "instance".
+/// (the VGG term only with `--vgg-weights`), plus the paper's cross-layout pixel contrast, which the official code
+/// lacks: λ_CL·PixelContrast(C(x), S) on the projection head C over G's last features x (`--lambda-CL 0` gives the
+/// official objective). A step is the reference's: the G step, then the D step on fakes the updated G makes again
+/// (without gradient), the D calls in the reference's order (I′, I″, I′_e), which the spectral norms' power
+/// iterations follow. Optimisers and replica groups "G" (G and C) and "D": Adam with TTUR, G at lr/2 and D at 2·lr,
+/// β (0, 0.9). Batch fields: "label" (class ids), "image", "edge" (I_e in [0, 1]) and, without `--no-instance`,
+/// "instance".
 public final class ECGAN: TranslationModel {
   public let options: ECGANOptions
   public let g: ECGANGenerator
