@@ -76,8 +76,7 @@ public final class ECGAN: TranslationModel {
 
   /// The label input S of a batch: one-hot label map (with don't-care) and the instance edges.
   public func semantics(_ batch: TrainingBatch) throws -> Tensor {
-    try SemanticLabels.encode(label: try batch.field("label"), instance: options.noInstance ? nil : try batch.field("instance"),
-                              labelNC: options.labelNC, dontCare: options.containDontcareLabel)
+    try options.semantics(label: try batch.field("label"), instance: options.noInstance ? nil : try batch.field("instance"))
   }
 
   /// The real edges I_e as the discriminator sees them: the edge field's [0, 1] mapped to [−1, 1] and repeated on

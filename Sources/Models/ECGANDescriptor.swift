@@ -17,7 +17,7 @@ public enum ECGANDescriptor: ModelDescriptor {
   /// The label map (classes, and don't care as the id after them), the image (RGB, as the reference reads it), the
   /// real edges, and the instance map unless `--no-instance`.
   public static func fields(_ o: ECGANOptions) -> [BatchField] {
-    var fields = [BatchField("label", .labelMap(classes: o.labelNC, dontCare: o.containDontcareLabel ? o.labelNC : nil)),
+    var fields = [BatchField("label", o.labelKind),
                   BatchField("image", .image(channels: 3)), BatchField("edge", .edgeMap)]
     if !o.noInstance { fields.append(BatchField("instance", .instanceMap)) }
     return fields
@@ -71,7 +71,7 @@ public final class ECGANTranslator: Translator {
   public var networks: [(name: String, module: Module)] { [("G", generator)] }
   /// The label map (ids as stored, don't care 255), then the instance map unless `--no-instance`.
   public var inputs: [BatchField] {
-    [BatchField("label", .labelMap(classes: options.labelNC, dontCare: options.containDontcareLabel ? options.labelNC : nil))]
+    [BatchField("label", options.labelKind)]
       + (options.noInstance ? [] : [BatchField("instance", .instanceMap)])
   }
   public let outputChannels = 3
@@ -95,8 +95,7 @@ public final class ECGANTranslator: Translator {
     guard label.shape[2] % scale == 0 && label.shape[3] % scale == 0 else {
       throw OptionError("--input", "a \(label.shape[3])×\(label.shape[2]) label map: this generator needs a width and height that are multiples of \(scale)")
     }
-    let seg = try SemanticLabels.encode(label: label, instance: options.noInstance ? nil : batch.instance,
-                                        labelNC: options.labelNC, dontCare: options.containDontcareLabel)
+    let seg = try options.semantics(label: label, instance: batch.instance)
     return try noGrad { try generator(seg, context: LocalReplicaContext()) }
   }
 }

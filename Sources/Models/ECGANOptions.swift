@@ -1,4 +1,5 @@
 import NN
+import Tensors
 
 /// ECGAN's options (spec §2.4–2.7; Ha0Tang/ECGAN@984be01 `options/*.py`, `models/networks/generator.py`). The
 /// training options are the official code's defaults (`--lr 0.0002` with TTUR, `--beta1 0 --beta2 0.9`,
@@ -119,6 +120,16 @@ public struct ECGANOptions: ModelOptions {
   public var labelChannels: Int { labelNC + (containDontcareLabel ? 1 : 0) }
   /// The generator's and discriminator's label input: one-hot channels and the instance-edge channel.
   public var semanticNC: Int { labelChannels + (noInstance ? 0 : 1) }
+  /// The label map's field kind: the classes, and don't care as the id after them.
+  public var labelKind: FieldKind { .labelMap(classes: labelNC, dontCare: containDontcareLabel ? labelNC : nil) }
+
+  /// The generator's and discriminator's input S of label maps (N, 1, H, W) and, unless `noInstance`, instance
+  /// maps: one-hot with don't care, then the instance edges.
+  public func semantics(label: Tensor, instance: Tensor?) throws -> Tensor {
+    try SemanticLabels.encode(label: label, instance: noInstance ? nil : instance, labelNC: labelNC,
+                              dontCare: containDontcareLabel)
+  }
+
   /// The perceptual term is on: asked for, and its weights given.
   public var perceptualLoss: Bool { !noVggLoss && lambdaVGG > 0 && !vggWeights.isEmpty }
   /// Learning rates of G and D.

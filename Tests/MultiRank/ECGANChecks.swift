@@ -56,11 +56,6 @@ enum ECGANChecks {
     return o
   }
 
-  /// Every network's gradients after the step (G, D and the head C).
-  static func gradients(_ m: ECGAN) -> [(String, Tensor)] {
-    m.networks.flatMap { net in net.module.namedParameters().map { ("\(net.name).\($0.name)", $0.tensor.grad!) } }
-  }
-
   /// One SGD step on this rank's image against one process with the global batch: the losses averaged over ranks,
   /// the G, D and C gradients (averaged by the replica groups), and the SPADEs' running statistics.
   static func step(_ context: MPIReplicaContext) throws -> String? {
@@ -80,20 +75,8 @@ enum ECGANChecks {
     let single = try ECGAN(options(.batch))
     try single.prepare(context: local)
     let expected = try single.trainStep(whole, step: 3, context: local)
-    let mean = try context.meanOverRanks(losses.map(\.value))
-    for ((name, value), (_, e)) in zip(zip(losses.map(\.name), mean), expected) {
-      if let failure = compare(Tensor(scalar: Float(value)), Tensor(scalar: Float(e)), rtol: 1e-4, name) { return failure }
-    }
-    for net in ["G", "D", "C"] {
-      let pairs = zip(gradients(distributed), gradients(single)).filter { $0.0.0.hasPrefix(net + ".") }
-      // NOTE: as in the CUT and EnCo step checks, a tensor whose largest entry is below 1e-5 of the network's largest
-      // (a bias in front of a normalisation: a cancelling sum) is held to that floor instead of to its own scale.
-      let floor = 1e-5 * pairs.map { $0.1.1.scalars.map(abs).max() ?? 0 }.max()!
-      for ((name, g), (_, r)) in pairs {
-        let scale = r.scalars.map(abs).max() ?? 0
-        if let failure = compare(g, r, rtol: 1e-4, atol: scale < floor ? floor : 1e-4 * scale, name) { return failure }
-      }
-    }
+    if let failure = try StepComparison.check(losses: losses, expected: expected, distributed, single,
+                                              networks: ["G", "D", "C"], context: context) { return failure }
     for ((name, s), (_, r)) in zip(distributed.g.namedBuffers(), single.g.namedBuffers()) where name.contains("running") {
       if let failure = compare(s, r, rtol: 1e-4, atol: 1e-6, "G.\(name)") { return failure }
     }

@@ -78,10 +78,6 @@ enum EnCoStepCheck {
     return m
   }
 
-  static func gradients(_ m: EnCo) -> [(String, Tensor)] {
-    m.networks.flatMap { net in net.module.namedParameters().map { ("\(net.name).\($0.name)", $0.tensor.grad!) } }
-  }
-
   static func run(loss: EnCoLossKind, _ negatives: NegativeSource, reference: NegativeSource,
                   _ context: MPIReplicaContext) throws -> String? {
     let (rank, size) = (context.rank, context.size)
@@ -95,20 +91,8 @@ enum EnCoStepCheck {
     let local = LocalReplicaContext(), whole = TrainingBatch(a: a, b: b)
     let single = try model(options(loss, reference), whole, local)
     let expected = try single.trainStep(whole, step: 2, context: local)
-    let mean = try context.meanOverRanks(losses.map(\.value))
-    for ((name, value), (_, e)) in zip(zip(losses.map(\.name), mean), expected) {
-      if let failure = compare(Tensor(scalar: Float(value)), Tensor(scalar: Float(e)), rtol: 1e-4, name) { return failure }
-    }
-    for net in ["G", "D", "F"] {
-      let pairs = zip(gradients(distributed), gradients(single)).filter { $0.0.0.hasPrefix(net + ".") }
-      // NOTE: as in the CUT step check, a tensor whose largest entry is below 1e-5 of the network's largest (a bias
-      // before instance norm) is held to that floor instead of to its own scale.
-      let floor = 1e-5 * pairs.map { $0.1.1.scalars.map(abs).max() ?? 0 }.max()!
-      for ((name, g), (_, r)) in pairs {
-        let scale = r.scalars.map(abs).max() ?? 0
-        if let failure = compare(g, r, rtol: 1e-4, atol: scale < floor ? floor : 1e-4 * scale, name) { return failure }
-      }
-    }
+    if let failure = try StepComparison.check(losses: losses, expected: expected, distributed, single,
+                                              networks: ["G", "D", "F"], context: context) { return failure }
     for ((name, s), (_, r)) in zip(distributed.f.namedBuffers(), single.f.namedBuffers()) {
       if let failure = compare(s, r, rtol: 1e-4, atol: 1e-6, "F.\(name)") { return failure }
     }

@@ -73,10 +73,6 @@ enum CUTStepCheck {
     return m
   }
 
-  static func gradients(_ m: CUT) -> [(String, Tensor)] {
-    m.networks.flatMap { net in net.module.namedParameters().map { ("\(net.name).\($0.name)", $0.tensor.grad!) } }
-  }
-
   static func run(_ context: MPIReplicaContext) throws -> String? {
     let (rank, size) = (context.rank, context.size)
     var rng = RandomStream(seed: 41)
@@ -89,20 +85,7 @@ enum CUTStepCheck {
     let local = LocalReplicaContext(), whole = TrainingBatch(a: a, b: b)
     let reference = try model(options(.batch), whole, local)
     let expected = try reference.trainStep(whole, step: 3, context: local)
-    let mean = try context.meanOverRanks(losses.map(\.value))
-    for ((name, value), (_, e)) in zip(zip(losses.map(\.name), mean), expected) {
-      if let failure = compare(Tensor(scalar: Float(value)), Tensor(scalar: Float(e)), rtol: 1e-4, name) { return failure }
-    }
-    for net in ["G", "D", "F"] {
-      let pairs = zip(gradients(distributed), gradients(reference)).filter { $0.0.0.hasPrefix(net + ".") }
-      // NOTE: the gradient of a bias followed by instance norm is 0 up to rounding; a tensor whose largest entry is
-      // below 1e-5 of the network's largest is held to that floor instead of to its own scale.
-      let floor = 1e-5 * pairs.map { $0.1.1.scalars.map(abs).max() ?? 0 }.max()!
-      for ((name, g), (_, r)) in pairs {
-        let scale = r.scalars.map(abs).max() ?? 0
-        if let failure = compare(g, r, rtol: 1e-4, atol: scale < floor ? floor : 1e-4 * scale, name) { return failure }
-      }
-    }
-    return nil
+    return try StepComparison.check(losses: losses, expected: expected, distributed, reference, networks: ["G", "D", "F"],
+                                    context: context)
   }
 }
